@@ -1,0 +1,158 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
+)
+
+var (
+	authRequiredDesc = newDesc("auth_required",
+		"0 when the default user is enabled with nopass: any connection runs commands without AUTH.")
+	aclUsersDesc = newDesc("acl_users",
+		"Number of ACL users.", "enabled")
+	aclUserEnabledDesc = newDesc("acl_user_enabled",
+		"1 if the ACL user is on.", "user")
+	aclUserNopassDesc = newDesc("acl_user_nopass",
+		"1 if the ACL user accepts any password.", "user")
+	aclUserUnrestrictedDesc = newDesc("acl_user_unrestricted",
+		"1 if the user's rules (root or any selector) grant every command (+@all), key (~*) or channel (&*).",
+		"user", "scope")
+	exposedWithoutAuthDesc = newDesc("exposed_without_auth",
+		"1 when a listener is reachable beyond loopback, auth is not required, and protected mode is not in effect (6.x: only without bind; 7.0+: whenever default is nopass).")
+)
+
+// ACL collects users and their posture from ACL LIST, and decides whether the
+// server is exposed without authentication.
+type ACL struct{}
+
+// Name implements Scraper.
+func (ACL) Name() string { return "acl" }
+
+// Help implements Scraper.
+func (ACL) Help() string {
+	return "Collect ACL users (enabled, nopass, unrestricted), whether AUTH is required, and whether the server is exposed without auth, from ACL LIST and CONFIG GET."
+}
+
+// Plan implements Scraper.
+func (ACL) Plan(p *Plan) {
+	p.Command("ACL", "LIST")
+	p.Config("bind", "port", "tls-port", "protected-mode")
+}
+
+// Describe implements Scraper.
+func (ACL) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{authRequiredDesc, aclUsersDesc, aclUserEnabledDesc,
+		aclUserNopassDesc, aclUserUnrestrictedDesc, exposedWithoutAuthDesc} {
+		ch <- d
+	}
+}
+
+// Scrape implements Scraper.
+func (ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
+	users, err := ACLUsers(r, logger)
+	if err != nil {
+		return err
+	}
+	facts := r.Facts()
+	// Redis 6.0 has no channel permissions: every user may use every channel.
+	channelsImplicit := facts.Known && !facts.Server.CompatVersion.AtLeast(6, 2)
+
+	var def *aclrule.User
+	enabled := map[bool]int{}
+	for i, u := range users {
+		enabled[u.Enabled]++
+		gauge(ch, aclUserEnabledDesc, boolValue(u.Enabled), u.Name)
+		gauge(ch, aclUserNopassDesc, boolValue(u.NoPass), u.Name)
+		for _, s := range aclrule.Scopes {
+			v := u.Unrestricted(s) || (s == aclrule.ScopeChannels && channelsImplicit)
+			gauge(ch, aclUserUnrestrictedDesc, boolValue(v), u.Name, string(s))
+		}
+		if u.Name == "default" {
+			def = &users[i]
+		}
+	}
+	gauge(ch, aclUsersDesc, float64(enabled[true]), "true")
+	gauge(ch, aclUsersDesc, float64(enabled[false]), "false")
+	if def == nil {
+		return errors.New("ACL LIST has no default user")
+	}
+	openDefault := def.Enabled && def.NoPass
+	gauge(ch, authRequiredDesc, boolValue(!openDefault))
+
+	exposed, err := exposedWithoutAuth(r, openDefault)
+	if err != nil {
+		return fmt.Errorf("exposed_without_auth: %w", err)
+	}
+	gauge(ch, exposedWithoutAuthDesc, boolValue(exposed))
+	return nil
+}
+
+// ACLUsers parses the ACL LIST reply, sorted by name. Lines that do not parse
+// are logged (without their content: they hold password hashes) and skipped.
+func ACLUsers(r *Replies, logger log.Logger) ([]aclrule.User, error) {
+	v, err := r.Command("ACL", "LIST")
+	if err != nil {
+		return nil, err
+	}
+	lines, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("ACL LIST: unexpected reply type %T", v)
+	}
+	users := make([]aclrule.User, 0, len(lines))
+	seen := map[string]bool{}
+	for i, l := range lines {
+		s, ok := l.(string)
+		if !ok {
+			return nil, fmt.Errorf("ACL LIST: element %d is %T, not a string", i, l)
+		}
+		u, err := aclrule.Parse(s)
+		if err != nil {
+			level.Warn(logger).Log("msg", "skipping unparsable ACL LIST entry", "entry", i, "err", err)
+			continue
+		}
+		if seen[u.Name] {
+			continue
+		}
+		seen[u.Name] = true
+		users = append(users, u)
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+	return users, nil
+}
+
+// exposedWithoutAuth applies the protected-mode rules of the server's version.
+func exposedWithoutAuth(r *Replies, openDefault bool) (bool, error) {
+	facts := r.Facts()
+	if !facts.Known {
+		return false, errors.New("server version unknown (INFO failed)")
+	}
+	net, err := readNetwork(r)
+	if err != nil {
+		return false, err
+	}
+	pm, ok, err := r.Config("protected-mode")
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, errors.New("CONFIG GET protected-mode returned nothing")
+	}
+	protected, err := parseYesNo(pm)
+	if err != nil {
+		return false, fmt.Errorf("CONFIG protected-mode: %w", err)
+	}
+	if !openDefault || !net.nonLoopback() {
+		return false, nil
+	}
+	// Protected mode refuses non-loopback clients while default is nopass:
+	// on 7.0+ always, on 6.x only when no bind is configured.
+	inEffect := protected && (facts.Server.CompatVersion.AtLeast(7, 0) || len(net.binds) == 0)
+	return !inEffect, nil
+}

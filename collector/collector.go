@@ -1,0 +1,86 @@
+// Package collector turns the replies of read-only Redis/Valkey commands into
+// security metrics.
+//
+// It follows mysqld_exporter's collector package: small stateless scrapers, one
+// per command family, listed in All with their defaults. Unlike SQL queries,
+// Redis commands can be pipelined, so a scrape has two phases. Every enabled
+// Scraper first adds the requests it needs to a Plan; the exporter sends the
+// whole plan in one round trip; then each Scraper reads the shared Replies.
+// This package knows nothing of connections: the exporter executes the plan.
+package collector
+
+import (
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace is the prefix of every metric.
+const Namespace = "redis_security"
+
+// Scraper is one collector: it plans the requests it needs and turns the
+// replies into metrics.
+type Scraper interface {
+	// Name is used in the --collect.<name> flag and the collector label.
+	Name() string
+	// Help describes the collector for --help.
+	Help() string
+	// Plan adds the requests this scraper needs; p.Facts() tells what is
+	// known of the server.
+	Plan(p *Plan)
+	// Describe sends every Desc the scraper can emit.
+	Describe(ch chan<- *prometheus.Desc)
+	// Scrape sends metrics built from the replies. It returns an error when
+	// an input it needs was missing or unusable; metrics it could still build
+	// are sent anyway.
+	Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error
+}
+
+// Entry is one collector in the list of all collectors.
+type Entry struct {
+	Scraper Scraper
+	// EnabledByDefault is the default of its --collect.<name> flag.
+	EnabledByDefault bool
+}
+
+// All lists every collector with its default, in the order they run.
+func All() []Entry {
+	return []Entry{
+		{Scraper: Info{}, EnabledByDefault: true},
+		{Scraper: Config{}, EnabledByDefault: true},
+		{Scraper: ACL{}, EnabledByDefault: true},
+	}
+}
+
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, nil)
+}
+
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dedupe drops repeated elements, keeping the first: two identical label
+// sets in one scrape would make the whole gather fail, and servers do repeat
+// themselves (the same bind address twice, a module loaded under two paths).
+func dedupe[T comparable](in []T) []T {
+	seen := make(map[T]bool, len(in))
+	out := in[:0:0]
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,194 @@
+// Package aclrule parses the lines of ACL LIST ("user alice on #<sha256> ~app:*
+// resetchannels -@all +get") into the facts the exporter reports.
+//
+// The lines carry SHA-256 password hashes, which are secrets: errors from this
+// package never quote the line, only positions.
+package aclrule
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Permissions is one set of permissions: the user's root rules, or one
+// selector "( ... )" (Redis 7.0+). A command is allowed when the root or any
+// selector allows it.
+type Permissions struct {
+	// AllCommands: +@all / allcommands not undone by a later "-" rule.
+	AllCommands bool
+	// AllKeys: ~* / allkeys / %RW~* (read-and-write on every key).
+	AllKeys bool
+	// AllChannels: &* / allchannels.
+	AllChannels bool
+	// CommandRules are the command rules in order (+get, -@all, +config|get,
+	// allcommands, nocommands ...), for evaluating what the user may run.
+	CommandRules []string
+	// KeyPatterns and ChannelPatterns as written (with %R~/%W~ prefixes).
+	KeyPatterns     []string
+	ChannelPatterns []string
+}
+
+// User is one parsed ACL LIST line.
+type User struct {
+	Name    string
+	Enabled bool
+	// NoPass: any password (or none) authenticates as this user.
+	NoPass bool
+	// PasswordHashes are the hex SHA-256 hashes of the user's passwords.
+	// Secret: compare them, never print them.
+	PasswordHashes []string
+	Root           Permissions
+	Selectors      []Permissions
+}
+
+// Scope is a dimension of ACL permissions.
+type Scope string
+
+// The scopes of redis_security_acl_user_unrestricted.
+const (
+	ScopeCommands Scope = "commands"
+	ScopeKeys     Scope = "keys"
+	ScopeChannels Scope = "channels"
+)
+
+// Scopes lists every Scope in a stable order.
+var Scopes = []Scope{ScopeCommands, ScopeKeys, ScopeChannels}
+
+// Unrestricted reports whether the root permissions or any selector grant the
+// whole scope.
+func (u User) Unrestricted(s Scope) bool {
+	for _, p := range append([]Permissions{u.Root}, u.Selectors...) {
+		switch s {
+		case ScopeCommands:
+			if p.AllCommands {
+				return true
+			}
+		case ScopeKeys:
+			if p.AllKeys {
+				return true
+			}
+		case ScopeChannels:
+			if p.AllChannels {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Parse parses one ACL LIST line. Unknown tokens (newer servers add rules,
+// e.g. Valkey's db=) are ignored rather than rejected.
+func Parse(line string) (User, error) {
+	var u User
+	tokens, err := tokenize(line)
+	if err != nil {
+		return u, err
+	}
+	if len(tokens) < 2 || tokens[0] != "user" {
+		return u, fmt.Errorf("ACL LIST entry does not start with \"user <name>\"")
+	}
+	u.Name = tokens[1]
+	for _, tok := range tokens[2:] {
+		switch {
+		case tok == "on":
+			u.Enabled = true
+		case tok == "off":
+			u.Enabled = false
+		case tok == "nopass":
+			u.NoPass = true
+			u.PasswordHashes = nil
+		case tok == "resetpass":
+			u.NoPass = false
+			u.PasswordHashes = nil
+		case strings.HasPrefix(tok, "#"):
+			u.PasswordHashes = append(u.PasswordHashes, strings.ToLower(tok[1:]))
+		case strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")"):
+			var sel Permissions
+			inner, _ := tokenize(tok[1 : len(tok)-1]) // cannot fail: no parentheses inside
+			for _, t := range inner {
+				sel.apply(t)
+			}
+			u.Selectors = append(u.Selectors, sel)
+		default:
+			u.Root.apply(tok)
+		}
+	}
+	return u, nil
+}
+
+// apply applies one permission rule. Rules it does not know are ignored.
+func (p *Permissions) apply(tok string) {
+	switch {
+	case tok == "allcommands" || tok == "+@all":
+		p.AllCommands = true
+		p.CommandRules = append(p.CommandRules, tok)
+	case tok == "nocommands" || tok == "-@all":
+		p.AllCommands = false
+		p.CommandRules = append(p.CommandRules, tok)
+	case strings.HasPrefix(tok, "+"):
+		p.CommandRules = append(p.CommandRules, tok)
+	case strings.HasPrefix(tok, "-"):
+		// Any subtraction after +@all means not every command is allowed.
+		p.AllCommands = false
+		p.CommandRules = append(p.CommandRules, tok)
+	case tok == "allkeys":
+		p.AllKeys = true
+		p.KeyPatterns = append(p.KeyPatterns, "~*")
+	case tok == "resetkeys":
+		p.AllKeys = false
+		p.KeyPatterns = nil
+	case strings.HasPrefix(tok, "~") || strings.HasPrefix(tok, "%"):
+		p.KeyPatterns = append(p.KeyPatterns, tok)
+		if tok == "~*" || strings.EqualFold(tok, "%RW~*") || strings.EqualFold(tok, "%WR~*") {
+			p.AllKeys = true
+		}
+	case tok == "allchannels":
+		p.AllChannels = true
+		p.ChannelPatterns = append(p.ChannelPatterns, "&*")
+	case tok == "resetchannels":
+		p.AllChannels = false
+		p.ChannelPatterns = nil
+	case strings.HasPrefix(tok, "&"):
+		p.ChannelPatterns = append(p.ChannelPatterns, tok)
+		if tok == "&*" {
+			p.AllChannels = true
+		}
+	}
+}
+
+// tokenize splits on spaces, keeping each "( ... )" selector as one token.
+func tokenize(line string) ([]string, error) {
+	var tokens []string
+	depth, start := 0, -1
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '(':
+			if depth == 0 && start < 0 {
+				start = i
+			}
+			depth++
+		case c == ')':
+			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("ACL LIST entry: unbalanced ')' at byte %d", i)
+			}
+		case c == ' ' && depth == 0:
+			if start >= 0 {
+				tokens = append(tokens, line[start:i])
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("ACL LIST entry: unbalanced '(' (%d open)", depth)
+	}
+	if start >= 0 {
+		tokens = append(tokens, line[start:])
+	}
+	return tokens, nil
+}

@@ -1,0 +1,211 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
+)
+
+// Facts is what the exporter knows about a server from an earlier INFO reply.
+// The plan's encoding depends on it: before 7.0, CONFIG GET takes one
+// parameter per call and INFO one section.
+type Facts struct {
+	// Known is false before the first successful INFO of a connection target.
+	Known  bool
+	Server redisinfo.Server
+}
+
+// Encoding names the command forms a plan uses; a change of encoding between
+// the facts a plan was built with and the facts its INFO reply revealed means
+// the plan must be sent again.
+type Encoding int
+
+// Encodings.
+const (
+	// EncodingCompatible works on every supported version (6.0+): plain
+	// INFO and one CONFIG GET per parameter. Used while facts are unknown.
+	EncodingCompatible Encoding = iota
+	// EncodingModern uses multi-section INFO and multi-parameter CONFIG GET
+	// (Redis 7.0+, every Valkey).
+	EncodingModern
+)
+
+// EncodingFor returns the encoding for a server.
+func EncodingFor(f Facts) Encoding {
+	if f.Known && f.Server.CompatVersion.AtLeast(7, 0) {
+		return EncodingModern
+	}
+	return EncodingCompatible
+}
+
+// infoSections are the INFO sections the collectors read. Memory, persistence,
+// CPU, keyspace and commandstats are left out: they cost server time and hold
+// nothing security-relevant.
+var infoSections = []string{"server", "clients", "stats", "replication", "modules", "errorstats"}
+
+// secretConfigParams are parameters whose value is a secret. They are never
+// requested, and neither is any glob: CONFIG GET returns them in plaintext.
+var secretConfigParams = []string{"requirepass", "masterauth", "masteruser", "tls-key-file-pass", "tls-client-key-file-pass", "sentinel-pass", "sentinel-user"}
+
+// checkConfigParam rejects a parameter name that is a glob or names a secret.
+func checkConfigParam(name string) error {
+	if name == "" || strings.ContainsAny(name, "*?[]\\ ") {
+		return fmt.Errorf("CONFIG GET parameter %q is a glob or malformed: only exact names may be requested", name)
+	}
+	lower := strings.ToLower(name)
+	for _, s := range secretConfigParams {
+		if lower == s {
+			return fmt.Errorf("CONFIG GET parameter %q holds a secret and is never requested", name)
+		}
+	}
+	if strings.Contains(lower, "pass") {
+		return fmt.Errorf("CONFIG GET parameter %q may hold a secret and is never requested", name)
+	}
+	return nil
+}
+
+// Plan collects the requests of one scrape. INFO is always part of it: every
+// version decision is made from it.
+type Plan struct {
+	facts    Facts
+	config   map[string]bool
+	commands map[string][]string
+	err      error
+}
+
+// NewPlan starts a plan for a server described by facts.
+func NewPlan(f Facts) *Plan {
+	return &Plan{facts: f, config: map[string]bool{}, commands: map[string][]string{}}
+}
+
+// Facts returns what is known of the server. Facts.Known is false on the first
+// scrape: a scraper must then plan only requests that every version accepts,
+// or plan nothing version-specific and catch up on the next scrape.
+func (p *Plan) Facts() Facts { return p.facts }
+
+// Config requests CONFIG parameters by exact name.
+func (p *Plan) Config(names ...string) {
+	for _, n := range names {
+		if err := checkConfigParam(n); err != nil {
+			p.err = errors.Join(p.err, err)
+			continue
+		}
+		p.config[strings.ToLower(n)] = true
+	}
+}
+
+// Command requests a read-only command other than INFO and CONFIG GET, e.g.
+// Command("ACL", "LIST"). Identical requests are sent once.
+func (p *Plan) Command(args ...string) {
+	p.commands[commandKey(args)] = args
+}
+
+// Err reports a request that was refused (a glob or secret CONFIG parameter):
+// a programming error that tests catch.
+func (p *Plan) Err() error { return p.err }
+
+// Call is one command of the encoded plan and what it is for.
+type Call struct {
+	Args []any
+	// Name is the command's name for the command label, e.g. "config|get".
+	Name string
+	kind callKind
+	key  string // commandKey for commands; the parameter for 6.x CONFIG GET
+}
+
+type callKind int
+
+const (
+	callInfo callKind = iota
+	callConfig
+	callCommand
+)
+
+// Calls encodes the plan as commands, INFO first, in a stable order.
+func (p *Plan) Calls() []Call {
+	enc := EncodingFor(p.facts)
+	calls := []Call{infoCall(enc)}
+	params := make([]string, 0, len(p.config))
+	for n := range p.config {
+		params = append(params, n)
+	}
+	sort.Strings(params)
+	if len(params) > 0 {
+		if enc == EncodingModern {
+			args := []any{"CONFIG", "GET"}
+			for _, n := range params {
+				args = append(args, n)
+			}
+			calls = append(calls, Call{Args: args, Name: "config|get", kind: callConfig})
+		} else {
+			for _, n := range params {
+				calls = append(calls, Call{Args: []any{"CONFIG", "GET", n}, Name: "config|get", kind: callConfig, key: n})
+			}
+		}
+	}
+	keys := make([]string, 0, len(p.commands))
+	for k := range p.commands {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args := make([]any, len(p.commands[k]))
+		for i, a := range p.commands[k] {
+			args[i] = a
+		}
+		calls = append(calls, Call{Args: args, Name: commandName(p.commands[k]), kind: callCommand, key: k})
+	}
+	return calls
+}
+
+func infoCall(enc Encoding) Call {
+	args := []any{"INFO"}
+	if enc == EncodingModern {
+		for _, s := range infoSections {
+			args = append(args, s)
+		}
+	}
+	return Call{Args: args, Name: "info", kind: callInfo}
+}
+
+func commandKey(args []string) string {
+	return strings.ToLower(strings.Join(args, "\x00"))
+}
+
+// containers are commands whose first argument is a subcommand; the command
+// label names both ("acl|list"), as Redis's ACL and errors do.
+var containers = map[string]bool{
+	"acl": true, "client": true, "cluster": true, "command": true, "config": true,
+	"function": true, "latency": true, "memory": true, "module": true, "object": true,
+	"script": true, "slowlog": true, "xinfo": true, "pubsub": true,
+}
+
+func commandName(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	name := strings.ToLower(args[0])
+	if containers[name] && len(args) > 1 {
+		return name + "|" + strings.ToLower(args[1])
+	}
+	return name
+}
+
+// Covers reports whether p requests everything q requests, so that the
+// replies to p serve q's scrapers.
+func (p *Plan) Covers(q *Plan) bool {
+	for n := range q.config {
+		if !p.config[n] {
+			return false
+		}
+	}
+	for k := range q.commands {
+		if _, ok := p.commands[k]; !ok {
+			return false
+		}
+	}
+	return true
+}

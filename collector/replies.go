@@ -1,0 +1,192 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
+)
+
+// Result is the reply to one Call: Value as a RESP2 client returns it (string,
+// int64, []any, nil) or Err for an error reply.
+type Result struct {
+	Value any
+	Err   error
+}
+
+// ServerError is an error reply of the server ("NOPERM this user has no
+// permissions..."). Errors of the connection are not ServerErrors.
+type ServerError string
+
+func (e ServerError) Error() string { return string(e) }
+
+// Code is the first word of the error, e.g. "NOPERM", "ERR", "NOAUTH".
+func (e ServerError) Code() string {
+	code, _, _ := strings.Cut(string(e), " ")
+	return code
+}
+
+// IsDenied reports whether err is a NOPERM reply: the exporter's user may not
+// run the command.
+func IsDenied(err error) bool {
+	var se ServerError
+	return errors.As(err, &se) && se.Code() == "NOPERM"
+}
+
+// Replies holds the replies of one executed plan.
+type Replies struct {
+	facts   Facts
+	info    *redisinfo.Info
+	infoErr error
+	config  map[string]string
+	// configErr holds the error of the CONFIG GET call that should have
+	// returned the parameter (one call on 7.0+, one per parameter before).
+	configErr map[string]error
+	commands  map[string]Result
+	// denied maps each command name sent to whether it was refused with NOPERM.
+	denied map[string]bool
+}
+
+// NewReplies pairs the calls of a plan with their results (same order and
+// length). Facts are taken from this INFO reply when it parses, else from the
+// plan's facts.
+func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
+	if len(calls) != len(results) {
+		return nil, fmt.Errorf("internal error: %d calls but %d results", len(calls), len(results))
+	}
+	r := &Replies{
+		facts:     p.facts,
+		config:    map[string]string{},
+		configErr: map[string]error{},
+		commands:  map[string]Result{},
+		denied:    map[string]bool{},
+	}
+	for i, c := range calls {
+		res := results[i]
+		r.denied[c.Name] = r.denied[c.Name] || IsDenied(res.Err)
+		switch c.kind {
+		case callInfo:
+			r.setInfo(res)
+		case callConfig:
+			r.setConfig(c, res)
+		case callCommand:
+			r.commands[c.key] = res
+		}
+	}
+	// Parameters the server did not return do not exist on its version (or
+	// build: tls-* without TLS support). That is not an error.
+	return r, nil
+}
+
+func (r *Replies) setInfo(res Result) {
+	if res.Err != nil {
+		r.infoErr = res.Err
+		return
+	}
+	s, ok := res.Value.(string)
+	if !ok {
+		r.infoErr = fmt.Errorf("INFO: unexpected reply type %T", res.Value)
+		return
+	}
+	r.info = redisinfo.Parse(s)
+	srv, err := r.info.Server()
+	if err != nil {
+		r.infoErr = fmt.Errorf("INFO: %w", err)
+		r.info = nil
+		return
+	}
+	r.facts = Facts{Known: true, Server: srv}
+}
+
+func (r *Replies) setConfig(c Call, res Result) {
+	params := []string{c.key}
+	if c.key == "" { // multi-parameter form: the arguments after CONFIG GET
+		params = params[:0]
+		for _, a := range c.Args[2:] {
+			params = append(params, a.(string))
+		}
+	}
+	if res.Err == nil {
+		var err error
+		if err = parseConfigReply(res.Value, r.config); err == nil {
+			return
+		}
+		res.Err = err
+	}
+	for _, p := range params {
+		r.configErr[p] = res.Err
+	}
+}
+
+// parseConfigReply adds the name/value pairs of a CONFIG GET reply to m.
+func parseConfigReply(v any, m map[string]string) error {
+	arr, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("CONFIG GET: unexpected reply type %T", v)
+	}
+	if len(arr)%2 != 0 {
+		return fmt.Errorf("CONFIG GET: odd number of elements (%d)", len(arr))
+	}
+	for i := 0; i < len(arr); i += 2 {
+		k, ok1 := arr[i].(string)
+		val, ok2 := arr[i+1].(string)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("CONFIG GET: element %d is not a string pair", i)
+		}
+		m[strings.ToLower(k)] = val
+	}
+	return nil
+}
+
+// Facts describes the server as of this scrape's INFO reply.
+func (r *Replies) Facts() Facts { return r.facts }
+
+// Info returns the parsed INFO reply.
+func (r *Replies) Info() (*redisinfo.Info, error) {
+	if r.info == nil && r.infoErr == nil {
+		return nil, errors.New("INFO was not requested")
+	}
+	return r.info, r.infoErr
+}
+
+// Config returns a CONFIG parameter. ok is false when the server does not
+// have it; err is set when the CONFIG GET that should return it failed.
+func (r *Replies) Config(name string) (value string, ok bool, err error) {
+	name = strings.ToLower(name)
+	if err := r.configErr[name]; err != nil {
+		return "", false, fmt.Errorf("CONFIG GET %s: %w", name, err)
+	}
+	v, ok := r.config[name]
+	return v, ok, nil
+}
+
+// Command returns the reply to a command requested with Plan.Command.
+func (r *Replies) Command(args ...string) (any, error) {
+	res, ok := r.commands[commandKey(args)]
+	if !ok {
+		return nil, fmt.Errorf("%s was not requested", strings.Join(args, " "))
+	}
+	if res.Err != nil {
+		return nil, fmt.Errorf("%s: %w", strings.ToUpper(strings.Join(args, " ")), res.Err)
+	}
+	return res.Value, nil
+}
+
+// DeniedCommands returns every command name sent this scrape, with whether
+// the server refused it with NOPERM, sorted by name.
+func (r *Replies) DeniedCommands() []CommandDenial {
+	out := make([]CommandDenial, 0, len(r.denied))
+	for n, d := range r.denied {
+		out = append(out, CommandDenial{Command: n, Denied: d})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Command < out[j].Command })
+	return out
+}
+
+// CommandDenial is one entry of DeniedCommands.
+type CommandDenial struct {
+	Command string
+	Denied  bool
+}

@@ -1,0 +1,78 @@
+package exporter
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Address is a parsed Redis target address.
+type Address struct {
+	// Network is "tcp" or "unix".
+	Network string
+	// Addr is host:port, or the socket path for unix.
+	Addr string
+	// TLS is true for rediss://.
+	TLS bool
+	// Host is the host name for TLS verification ("" for unix).
+	Host string
+}
+
+// String is the address as shown in logs: never with credentials, which
+// ParseAddress rejects anyway.
+func (a Address) String() string {
+	switch {
+	case a.Network == "unix":
+		return "unix://" + a.Addr
+	case a.TLS:
+		return "rediss://" + a.Addr
+	default:
+		return "redis://" + a.Addr
+	}
+}
+
+// ParseAddress parses host:port, redis://host[:port], rediss://host[:port]
+// or unix:///path. Credentials in the address are refused: a password in a
+// flag shows in ps and in a URL ends up in logs; use --redis.user and
+// REDIS_PASSWORD or --redis.password-file.
+func ParseAddress(s string) (Address, error) {
+	if s == "" {
+		return Address{}, fmt.Errorf("redis address is empty")
+	}
+	if !strings.Contains(s, "://") {
+		s = "redis://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Parse errors quote the input, which may carry a password.
+		return Address{}, fmt.Errorf("redis address is not a valid URL or host:port")
+	}
+	if u.User != nil {
+		return Address{}, fmt.Errorf("redis address must not contain credentials: use --redis.user and REDIS_PASSWORD or --redis.password-file")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return Address{}, fmt.Errorf("redis address %q: query parameters and fragments are not supported", u.Redacted())
+	}
+	switch u.Scheme {
+	case "unix":
+		if u.Host != "" || u.Path == "" {
+			return Address{}, fmt.Errorf("redis address %q: want unix:///absolute/path/to/redis.sock", s)
+		}
+		return Address{Network: "unix", Addr: u.Path}, nil
+	case "redis", "rediss":
+		if u.Path != "" && u.Path != "/" && u.Path != "/0" {
+			return Address{}, fmt.Errorf("redis address %q: a database number is not needed (security settings are server-wide)", s)
+		}
+		host, port := u.Hostname(), u.Port()
+		if host == "" {
+			return Address{}, fmt.Errorf("redis address %q has no host", s)
+		}
+		if port == "" {
+			port = "6379"
+		}
+		return Address{Network: "tcp", Addr: net.JoinHostPort(host, port), TLS: u.Scheme == "rediss", Host: host}, nil
+	default:
+		return Address{}, fmt.Errorf("redis address %q: scheme %q is not one of redis, rediss, unix", s, u.Scheme)
+	}
+}

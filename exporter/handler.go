@@ -1,0 +1,76 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HandlerOptions configure MetricsHandler.
+type HandlerOptions struct {
+	// DefaultTimeout applies when Prometheus sends no
+	// X-Prometheus-Scrape-Timeout-Seconds header (curl, other scrapers).
+	DefaultTimeout time.Duration
+	// TimeoutOffset is kept free of Prometheus's timeout so that the reply
+	// (up 0 included) arrives before Prometheus gives up.
+	TimeoutOffset time.Duration
+	Logger        log.Logger
+}
+
+// ScrapeTimeout returns how long a scrape may take for request r.
+func ScrapeTimeout(r *http.Request, o HandlerOptions) time.Duration {
+	timeout := o.DefaultTimeout
+	if h := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); h != "" {
+		if secs, err := strconv.ParseFloat(h, 64); err == nil && secs > 0 {
+			timeout = time.Duration(secs * float64(time.Second))
+			if timeout > o.TimeoutOffset {
+				timeout -= o.TimeoutOffset
+			} else {
+				timeout = timeout * 9 / 10
+			}
+		}
+	}
+	return timeout
+}
+
+// MetricsHandler serves the target's metrics plus those of extra (the
+// exporter's own process, Go and build metrics). Each request gathers from a
+// fresh registry, so the scrape runs with the request's deadline.
+func MetricsHandler(t *Target, extra prometheus.Gatherer, o HandlerOptions) http.Handler {
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	errorLog := promLogger{o.Logger}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o))
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(t.Collector(ctx)); err != nil {
+			level.Error(o.Logger).Log("msg", "registering the target collector", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		gatherers := prometheus.Gatherers{reg}
+		if extra != nil {
+			gatherers = append(gatherers, extra)
+		}
+		promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+			ErrorLog:      errorLog,
+			ErrorHandling: promhttp.ContinueOnError,
+		}).ServeHTTP(w, r)
+	})
+}
+
+// promLogger adapts go-kit log to promhttp's error logger.
+type promLogger struct{ logger log.Logger }
+
+func (l promLogger) Println(v ...any) {
+	level.Error(l.logger).Log("msg", "serving metrics", "err", fmt.Sprint(v...))
+}

@@ -1,0 +1,335 @@
+// Package exporter scrapes one Redis/Valkey target: it keeps the connection
+// between scrapes, sends every collector's requests in one pipelined round
+// trip, shares one in-flight scrape between concurrent requests, and reports
+// scrape health next to the collectors' metrics.
+package exporter
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/redis-security/redis_security_exporter/collector"
+)
+
+var (
+	upDesc = prometheus.NewDesc("redis_security_up",
+		"1 if the exporter connected, authenticated and got a reply this scrape.", nil, nil)
+	scrapeDurationDesc = prometheus.NewDesc("redis_security_scrape_duration_seconds",
+		"Wall time of this target's scrape.", nil, nil)
+	collectorSuccessDesc = prometheus.NewDesc("redis_security_scrape_collector_success",
+		"1 if the collector produced its metrics.", []string{"collector"}, nil)
+	collectorDurationDesc = prometheus.NewDesc("redis_security_scrape_collector_duration_seconds",
+		"Time spent turning the replies into the collector's metrics (the round trip is shared and counted in scrape_duration_seconds).",
+		[]string{"collector"}, nil)
+	commandDeniedDesc = prometheus.NewDesc("redis_security_scrape_command_denied",
+		"1 when the exporter's own user got NOPERM for a command it needs (a blind spot), 0 for every other command sent.",
+		[]string{"command"}, nil)
+)
+
+// Credentials returns the user name and password for a new connection. It is
+// called for every connection, so a rotated password file is picked up.
+type Credentials func(ctx context.Context) (username, password string, err error)
+
+// Options configure a Target.
+type Options struct {
+	Address     Address
+	Credentials Credentials // nil: no AUTH
+	// TLSConfig is used for rediss:// addresses; nil means system roots and
+	// TLS 1.2 or later.
+	TLSConfig *tls.Config
+	Scrapers  []collector.Scraper
+	Logger    log.Logger
+}
+
+// Target is one Redis/Valkey server.
+type Target struct {
+	addr     Address
+	client   *redis.Client
+	scrapers []collector.Scraper
+	logger   log.Logger
+	flight   singleflight.Group
+
+	mu    sync.Mutex
+	facts collector.Facts
+}
+
+// NewTarget prepares a target; it connects lazily, at the first scrape.
+func NewTarget(o Options) (*Target, error) {
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	if o.Address.Network == "" {
+		return nil, errors.New("target has no address")
+	}
+	opt := &redis.Options{
+		Network: o.Address.Network,
+		Addr:    o.Address.Addr,
+		// RESP2: the replies the collectors parse, on every version.
+		Protocol: 2,
+		// No CLIENT SETINFO / SETNAME on connect: a least-privileged user may
+		// not run them, and every refusal would be an ACL LOG entry caused by
+		// the exporter itself.
+		DisableIdentity: true,
+		// One connection, kept between scrapes; singleflight guarantees one
+		// scrape at a time per target.
+		PoolSize:     1,
+		MaxIdleConns: 1,
+		// Retries would multiply failed AUTHs and outlive the scrape deadline.
+		MaxRetries: -1,
+		// The scrape's context carries the deadline.
+		ContextTimeoutEnabled: true,
+		DialTimeout:           5 * time.Second,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		PoolTimeout:           30 * time.Second,
+		MaintNotificationsConfig: &maintnotifications.Config{
+			Mode: maintnotifications.ModeDisabled,
+		},
+	}
+	if o.Credentials != nil {
+		opt.CredentialsProviderContext = o.Credentials
+	}
+	if o.Address.TLS {
+		opt.TLSConfig = o.TLSConfig
+		if opt.TLSConfig == nil {
+			opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.Address.Host}
+		}
+	}
+	return &Target{
+		addr:     o.Address,
+		client:   redis.NewClient(opt),
+		scrapers: o.Scrapers,
+		logger:   log.With(o.Logger, "target", o.Address.String()),
+	}, nil
+}
+
+// Close closes the connection.
+func (t *Target) Close() error { return t.client.Close() }
+
+// Address returns the target's address.
+func (t *Target) Address() Address { return t.addr }
+
+// Describe sends every Desc a scrape of this target can emit.
+func (t *Target) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{upDesc, scrapeDurationDesc, collectorSuccessDesc, collectorDurationDesc, commandDeniedDesc} {
+		ch <- d
+	}
+	for _, s := range t.scrapers {
+		s.Describe(ch)
+	}
+}
+
+// Scrape scrapes the target once, or joins the scrape already in flight, and
+// returns its metrics. It returns by ctx's deadline at the latest.
+func (t *Target) Scrape(ctx context.Context) []prometheus.Metric {
+	// The shared scrape must not die with the first caller's connection, but
+	// must keep its deadline.
+	shared := context.WithoutCancel(ctx)
+	cancel := context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); ok {
+		shared, cancel = context.WithDeadline(shared, dl)
+	}
+	ch := t.flight.DoChan("scrape", func() (any, error) {
+		defer cancel()
+		return t.scrape(shared), nil
+	})
+	select {
+	case res := <-ch:
+		if !res.Shared {
+			cancel()
+		}
+		return res.Val.([]prometheus.Metric)
+	case <-ctx.Done():
+		level.Warn(t.logger).Log("msg", "scrape did not finish before the deadline", "err", ctx.Err())
+		return []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)}
+	}
+}
+
+// Collector returns a prometheus.Collector whose Collect scrapes the target
+// with ctx (which carries the scrape deadline).
+func (t *Target) Collector(ctx context.Context) prometheus.Collector {
+	return &targetCollector{t: t, ctx: ctx}
+}
+
+type targetCollector struct {
+	t   *Target
+	ctx context.Context
+}
+
+func (c *targetCollector) Describe(ch chan<- *prometheus.Desc) { c.t.Describe(ch) }
+
+func (c *targetCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.t.Scrape(c.ctx) {
+		ch <- m
+	}
+}
+
+func (t *Target) cachedFacts() collector.Facts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.facts
+}
+
+func (t *Target) setFacts(f collector.Facts) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.facts = f
+}
+
+func (t *Target) plan(f collector.Facts) *collector.Plan {
+	p := collector.NewPlan(f)
+	for _, s := range t.scrapers {
+		s.Plan(p)
+	}
+	return p
+}
+
+// scrape does the work of one scrape.
+func (t *Target) scrape(ctx context.Context) []prometheus.Metric {
+	start := time.Now()
+	var out []prometheus.Metric
+	emit := func(d *prometheus.Desc, v float64, labels ...string) {
+		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+	}
+
+	replies, err := t.fetch(ctx)
+	if err != nil {
+		level.Error(t.logger).Log("msg", "scrape failed", "err", err)
+		emit(upDesc, 0)
+		for _, s := range t.scrapers {
+			emit(collectorSuccessDesc, 0, s.Name())
+		}
+		emit(scrapeDurationDesc, time.Since(start).Seconds())
+		return out
+	}
+	emit(upDesc, 1)
+
+	for _, d := range replies.DeniedCommands() {
+		if d.Denied {
+			level.Warn(t.logger).Log("msg", "the exporter's user may not run a command it needs: grant it (see the README's ACL user)", "command", d.Command)
+		}
+		emit(commandDeniedDesc, boolValue(d.Denied), d.Command)
+	}
+
+	for _, s := range t.scrapers {
+		sStart := time.Now()
+		metrics, err := runScraper(s, replies, log.With(t.logger, "collector", s.Name()))
+		out = append(out, metrics...)
+		success := 1.0
+		if err != nil {
+			success = 0
+			level.Error(t.logger).Log("msg", "collector failed", "collector", s.Name(), "err", err)
+		}
+		emit(collectorSuccessDesc, success, s.Name())
+		emit(collectorDurationDesc, time.Since(sStart).Seconds(), s.Name())
+	}
+	emit(scrapeDurationDesc, time.Since(start).Seconds())
+	return out
+}
+
+// runScraper runs one scraper and collects its metrics. A panic (a parser
+// bug meeting an odd reply) fails that collector, not the exporter.
+func runScraper(s collector.Scraper, r *collector.Replies, logger log.Logger) (metrics []prometheus.Metric, err error) {
+	ch := make(chan prometheus.Metric)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		defer func() {
+			if p := recover(); p != nil {
+				errc <- fmt.Errorf("collector panicked: %v", p)
+			}
+		}()
+		errc <- s.Scrape(r, ch, logger)
+	}()
+	for m := range ch {
+		metrics = append(metrics, m)
+	}
+	return metrics, <-errc
+}
+
+// fetch executes the plan in one round trip. A second one is needed only
+// when this INFO reveals a server the plan did not fit: a first scrape whose
+// scrapers want version-specific requests, or a restart into another version.
+func (t *Target) fetch(ctx context.Context) (*collector.Replies, error) {
+	facts := t.cachedFacts()
+	p := t.plan(facts)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	replies, err := t.execute(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	newFacts := replies.Facts()
+	if !newFacts.Known {
+		return replies, nil
+	}
+	t.setFacts(newFacts)
+	downgraded := collector.EncodingFor(facts) == collector.EncodingModern && collector.EncodingFor(newFacts) != collector.EncodingModern
+	if next := t.plan(newFacts); downgraded || !p.Covers(next) {
+		level.Debug(t.logger).Log("msg", "server differs from the cached facts: planning again", "version", newFacts.Server.Version)
+		return t.execute(ctx, next)
+	}
+	return replies, nil
+}
+
+// execute sends the plan's calls in one pipeline.
+func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Replies, error) {
+	calls := p.Calls()
+	pipe := t.client.Pipeline()
+	cmds := make([]*redis.Cmd, len(calls))
+	for i, c := range calls {
+		cmds[i] = pipe.Do(ctx, c.Args...)
+	}
+	_, execErr := pipe.Exec(ctx)
+	if execErr != nil && !isServerError(execErr) {
+		return nil, fmt.Errorf("redis unreachable: %w", execErr)
+	}
+	results := make([]collector.Result, len(calls))
+	for i, c := range cmds {
+		v, err := c.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			results[i] = collector.Result{}
+		case err != nil && isServerError(err):
+			results[i] = collector.Result{Err: collector.ServerError(err.Error())}
+		case err != nil:
+			return nil, fmt.Errorf("redis unreachable: %w", err)
+		default:
+			results[i] = collector.Result{Value: v}
+		}
+	}
+	// An unauthenticated connection gets NOAUTH for everything; failed AUTH
+	// during the handshake is reported on every command as WRONGPASS.
+	var se collector.ServerError
+	if errors.As(results[0].Err, &se) {
+		switch se.Code() {
+		case "NOAUTH", "WRONGPASS":
+			return nil, fmt.Errorf("authentication failed: %w", se)
+		}
+	}
+	return collector.NewReplies(p, calls, results)
+}
+
+func isServerError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

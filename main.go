@@ -1,0 +1,284 @@
+// Command redis_security_exporter exports the security posture and security
+// events of Redis and Valkey servers for Prometheus.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	sloggokit "github.com/tjhop/slog-gokit"
+
+	"github.com/redis-security/redis_security_exporter/collector"
+	"github.com/redis-security/redis_security_exporter/exporter"
+)
+
+const programName = "redis_security_exporter"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr, os.Getenv))
+}
+
+// config is everything the command line and environment decide.
+type config struct {
+	addr          string
+	user          string
+	passwordFile  string
+	telemetryPath string
+	logLevel      string
+	logFormat     string
+	scrapeTimeout time.Duration
+	timeoutOffset time.Duration
+	collect       map[string]*bool
+	web           *web.FlagConfig
+}
+
+// newApp declares the flags. Every flag can also be set from an environment
+// variable (REDIS_ADDR, REDIS_USER, REDIS_PASSWORD_FILE, the rest
+// REDIS_SECURITY_EXPORTER_<FLAG>).
+func newApp(cfg *config) *kingpin.Application {
+	app := kingpin.New(programName, "Prometheus exporter for the security posture and security events of Redis and Valkey.")
+	app.Version(version.Print(programName))
+	app.HelpFlag.Short('h')
+	app.Flag("redis.addr", "Redis/Valkey address: host:port, redis://host:port, rediss://host:port or unix:///path/to/socket.").
+		Envar("REDIS_ADDR").Default("redis://localhost:6379").StringVar(&cfg.addr)
+	app.Flag("redis.user", "ACL user to authenticate as (see the README for the least-privileged user).").
+		Envar("REDIS_USER").StringVar(&cfg.user)
+	app.Flag("redis.password-file", "File holding the password, re-read for every new connection. The REDIS_PASSWORD environment variable is the alternative; there is no password flag because flags show in ps.").
+		Envar("REDIS_PASSWORD_FILE").StringVar(&cfg.passwordFile)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
+		Envar("REDIS_SECURITY_EXPORTER_WEB_TELEMETRY_PATH").Default("/metrics").StringVar(&cfg.telemetryPath)
+	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
+		Envar("REDIS_SECURITY_EXPORTER_LOG_LEVEL").Default("info").EnumVar(&cfg.logLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
+		Envar("REDIS_SECURITY_EXPORTER_LOG_FORMAT").Default("logfmt").EnumVar(&cfg.logFormat, "logfmt", "json")
+	app.Flag("scrape.timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").
+		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT").Default("10s").DurationVar(&cfg.scrapeTimeout)
+	app.Flag("scrape.timeout-offset", "Time subtracted from Prometheus's scrape timeout, so the reply arrives before Prometheus gives up.").
+		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT_OFFSET").Default("500ms").DurationVar(&cfg.timeoutOffset)
+
+	cfg.collect = map[string]*bool{}
+	for _, e := range collector.All() {
+		name := e.Scraper.Name()
+		cfg.collect[name] = app.Flag("collect."+name, e.Scraper.Help()).
+			Envar("REDIS_SECURITY_EXPORTER_COLLECT_" + envName(name)).
+			Default(fmt.Sprint(e.EnabledByDefault)).Bool()
+	}
+
+	cfg.web = kingpinflag.AddFlags(app, ":9379")
+	for flag, env := range map[string]string{
+		"web.listen-address": "REDIS_SECURITY_EXPORTER_WEB_LISTEN_ADDRESS",
+		"web.config.file":    "REDIS_SECURITY_EXPORTER_WEB_CONFIG_FILE",
+		"web.systemd-socket": "REDIS_SECURITY_EXPORTER_WEB_SYSTEMD_SOCKET",
+	} {
+		if f := app.GetFlag(flag); f != nil {
+			f.Envar(env)
+		}
+	}
+	return app
+}
+
+func envName(flag string) string {
+	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(flag))
+}
+
+// run is main without the process exit, for tests.
+func run(args []string, stderr io.Writer, getenv func(string) string) int {
+	var cfg config
+	app := newApp(&cfg)
+	app.ErrorWriter(stderr)
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", programName, err)
+		return 2
+	}
+	logger, sink, leveler := newLogger(stderr, cfg.logFormat, cfg.logLevel)
+
+	target, err := newTarget(cfg, logger, getenv)
+	if err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
+	}
+	defer target.Close()
+	if err := checkWebConfig(cfg.web); err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
+	}
+	if !strings.HasPrefix(cfg.telemetryPath, "/") {
+		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--web.telemetry-path %q must start with /", cfg.telemetryPath))
+		return 2
+	}
+
+	level.Info(logger).Log("msg", "starting "+programName, "version", version.Info(), "target", target.Address())
+	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
+
+	mux, err := newMux(cfg, target, logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "building the HTTP handlers", "err", err)
+		return 1
+	}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// exporter-toolkit logs through slog: bridge once to the go-kit logger.
+	slogger := slog.New(sloggokit.NewGoKitHandler(sink, leveler))
+	if err := web.ListenAndServe(server, cfg.web, slogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// checkWebConfig validates --web.config.file at start-up, so a typo stops the
+// exporter with a message instead of failing every request.
+func checkWebConfig(f *web.FlagConfig) error {
+	if f.WebConfigFile == nil || *f.WebConfigFile == "" {
+		return nil
+	}
+	if err := web.Validate(*f.WebConfigFile); err != nil {
+		return fmt.Errorf("--web.config.file: %w", err)
+	}
+	return nil
+}
+
+// newLogger builds the go-kit logger used everywhere and, for the slog bridge
+// to exporter-toolkit, the undecorated sink (slog adds its own time, level
+// and source) with the matching slog level.
+func newLogger(w io.Writer, format, lvl string) (logger, sink log.Logger, leveler slog.Leveler) {
+	if format == "json" {
+		sink = log.NewJSONLogger(log.NewSyncWriter(w))
+	} else {
+		sink = log.NewLogfmtLogger(log.NewSyncWriter(w))
+	}
+	var (
+		option level.Option
+		lv     = new(slog.LevelVar)
+	)
+	switch lvl {
+	case "debug":
+		option = level.AllowDebug()
+		lv.Set(slog.LevelDebug)
+	case "warn":
+		option = level.AllowWarn()
+		lv.Set(slog.LevelWarn)
+	case "error":
+		option = level.AllowError()
+		lv.Set(slog.LevelError)
+	default:
+		option = level.AllowInfo()
+		lv.Set(slog.LevelInfo)
+	}
+	logger = level.NewFilter(sink, option)
+	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	return logger, sink, lv
+}
+
+// newTarget builds the default target from flags and environment.
+func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*exporter.Target, error) {
+	addr, err := exporter.ParseAddress(cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("--redis.addr: %w", err)
+	}
+	creds, err := credentials(cfg.user, cfg.passwordFile, getenv("REDIS_PASSWORD"))
+	if err != nil {
+		return nil, err
+	}
+	var scrapers []collector.Scraper
+	var names []string
+	for _, e := range collector.All() {
+		if *cfg.collect[e.Scraper.Name()] {
+			scrapers = append(scrapers, e.Scraper)
+			names = append(names, e.Scraper.Name())
+		}
+	}
+	level.Info(logger).Log("msg", "enabled collectors", "collectors", strings.Join(names, ","))
+	return exporter.NewTarget(exporter.Options{
+		Address:     addr,
+		Credentials: creds,
+		Scrapers:    scrapers,
+		Logger:      logger,
+	})
+}
+
+// credentials returns how to authenticate; nil when no password is set.
+func credentials(user, passwordFile, envPassword string) (exporter.Credentials, error) {
+	switch {
+	case passwordFile != "" && envPassword != "":
+		return nil, errors.New("both REDIS_PASSWORD and --redis.password-file are set: use one")
+	case passwordFile != "":
+		if _, err := exporter.ReadPasswordFile(passwordFile); err != nil {
+			return nil, fmt.Errorf("--redis.password-file: %w", err)
+		}
+		return func(context.Context) (string, string, error) {
+			pw, err := exporter.ReadPasswordFile(passwordFile)
+			return user, pw, err
+		}, nil
+	case envPassword != "":
+		return func(context.Context) (string, string, error) { return user, envPassword, nil }, nil
+	case user != "":
+		return nil, fmt.Errorf("--redis.user %q is set without a password: set REDIS_PASSWORD or --redis.password-file", user)
+	}
+	return nil, nil
+}
+
+// newMux routes the exporter's endpoints.
+func newMux(cfg config, target *exporter.Target, logger log.Logger) (*http.ServeMux, error) {
+	self := prometheus.NewRegistry()
+	self.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newBuildInfo(),
+	)
+	mux := http.NewServeMux()
+	mux.Handle(cfg.telemetryPath, exporter.MetricsHandler(target, self, exporter.HandlerOptions{
+		DefaultTimeout: cfg.scrapeTimeout,
+		TimeoutOffset:  cfg.timeoutOffset,
+		Logger:         logger,
+	}))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Healthy")
+	})
+	if cfg.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        programName,
+			Description: "Security posture and security events of Redis and Valkey",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: cfg.telemetryPath, Text: "Metrics", Description: "Security metrics of " + target.Address().String()},
+				{Address: "/-/healthy", Text: "Health", Description: "Liveness of the exporter"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
+// newBuildInfo is redis_security_exporter_build_info with the label set of the
+// metric contract.
+func newBuildInfo() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "redis_security_exporter_build_info",
+		Help: "Version, revision, branch and Go version the exporter was built from. Always 1.",
+		ConstLabels: prometheus.Labels{
+			"version":   version.Version,
+			"revision":  version.GetRevision(),
+			"branch":    version.Branch,
+			"goversion": version.GoVersion,
+		},
+	}, func() float64 { return 1 })
+}
