@@ -1,0 +1,214 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Binary returns the path of redis-server. A missing server fails the test:
+// in CI a skipped integration test would hide a broken set-up.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	if p := os.Getenv("REDIS_SERVER_BIN"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redis-server not found (install Debian's redis-server, or run make test, which does): %v", err)
+	}
+	return p
+}
+
+// Server is a redis-server process on loopback, stopped at the end of the test.
+type Server struct {
+	// Port is the plaintext port (0 when the config sets "port 0").
+	Port int
+	// Dir is the server's working directory (a temp dir).
+	Dir string
+	// ConfigFile is the generated redis.conf.
+	ConfigFile string
+	// LogFile is the server's log.
+	LogFile string
+
+	tb     testing.TB
+	cmd    *exec.Cmd
+	exited chan error // receives cmd.Wait's result
+	opts   Options
+}
+
+// Restart stops the server and starts it again on the same port and
+// directory with the same config (a new run_id).
+func (s *Server) Restart() *Server {
+	s.tb.Helper()
+	s.Stop()
+	o := s.opts
+	o.Port, o.Dir = s.Port, s.Dir
+	return StartWith(s.tb, o)
+}
+
+// Options adjust Start.
+type Options struct {
+	// Config is appended to the generated base config (port, dir, logfile,
+	// no persistence, bind 127.0.0.1 unless Config sets bind).
+	Config string
+	// Port forces a port instead of a free one (restarts on the same port).
+	Port int
+	// Dir reuses a directory (restarts).
+	Dir string
+	// NoWait skips waiting for the TCP port (servers without a plaintext port).
+	NoWait bool
+}
+
+// Start starts redis-server with the base config plus conf.
+func Start(tb testing.TB, conf string) *Server {
+	tb.Helper()
+	return StartWith(tb, Options{Config: conf})
+}
+
+// StartWith starts redis-server with options.
+func StartWith(tb testing.TB, o Options) *Server {
+	tb.Helper()
+	bin := Binary(tb)
+	dir := o.Dir
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port := o.Port
+		if port == 0 {
+			port = FreePort(tb)
+		}
+		s := &Server{Port: port, Dir: dir, ConfigFile: filepath.Join(dir, "redis.conf"), LogFile: filepath.Join(dir, "redis.log"), tb: tb}
+		base := fmt.Sprintf("port %d\ndir %s\nlogfile %s\nsave \"\"\nappendonly no\ndaemonize no\n", port, dir, s.LogFile)
+		if !hasDirective(o.Config, "bind") {
+			base += "bind 127.0.0.1\n"
+		}
+		if err := os.WriteFile(s.ConfigFile, []byte(base+o.Config+"\n"), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		os.Remove(s.LogFile)
+		s.cmd = exec.Command(bin, s.ConfigFile)
+		s.cmd.Dir = dir
+		if err := s.cmd.Start(); err != nil {
+			tb.Fatalf("starting redis-server: %v", err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- s.cmd.Wait() }()
+		if err := s.waitReady(o, exited); err != nil {
+			lastErr = err
+			s.kill()
+			if o.Port != 0 {
+				break // the port was forced: retrying the same one is pointless
+			}
+			continue
+		}
+		s.exited = exited
+		s.opts = o
+		tb.Cleanup(s.Stop)
+		return s
+	}
+	tb.Fatalf("redis-server did not start: %v", lastErr)
+	return nil
+}
+
+func hasDirective(conf, name string) bool {
+	for _, line := range strings.Split(conf, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.EqualFold(f[0], name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) waitReady(o Options, exited chan error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(s.LogFile)
+			return fmt.Errorf("redis-server exited (%v); log:\n%s", err, log)
+		default:
+		}
+		if o.NoWait {
+			if log, _ := os.ReadFile(s.LogFile); strings.Contains(string(log), "Ready to accept connections") {
+				return nil
+			}
+		} else if c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond); err == nil {
+			c.Close()
+			if log, _ := os.ReadFile(s.LogFile); strings.Contains(string(log), "Ready to accept connections") {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(s.LogFile)
+	return fmt.Errorf("redis-server not ready after 10s; log:\n%s", log)
+}
+
+// Addr is 127.0.0.1:<port>.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// Stop kills the server and waits for it to exit. Safe to call twice.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck
+	if s.exited != nil {
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+			s.tb.Errorf("redis-server pid %d did not exit", s.cmd.Process.Pid)
+		}
+	}
+	s.cmd = nil
+}
+
+func (s *Server) kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill() //nolint:errcheck
+	}
+}
+
+// Client returns a go-redis client for the test's own commands (not the
+// exporter's), authenticated as user/password when given.
+func (s *Server) Client(user, password string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), Username: user, Password: password, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	s.tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Do runs one command as user/password and fails the test on error.
+func (s *Server) Do(user, password string, args ...any) any {
+	s.tb.Helper()
+	c := s.Client(user, password)
+	v, err := c.Do(context.Background(), args...).Result()
+	if err != nil && err != redis.Nil {
+		s.tb.Fatalf("%v: %v", args, err)
+	}
+	return v
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 right now.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
