@@ -117,12 +117,25 @@ func (Config) Describe(ch chan<- *prometheus.Desc) {
 type configReader struct {
 	r    *Replies
 	errs []error
+	seen map[string]bool // root errors already reported
 }
 
 func (c *configReader) get(name string) (string, bool) {
 	v, ok, err := c.r.Config(name)
 	if err != nil {
-		c.errs = append(c.errs, err)
+		// Before 7.0 each parameter has its own CONFIG GET: one denial
+		// would otherwise be reported once per parameter.
+		root := errors.Unwrap(err)
+		if root == nil {
+			root = err
+		}
+		if c.seen == nil {
+			c.seen = map[string]bool{}
+		}
+		if !c.seen[root.Error()] {
+			c.seen[root.Error()] = true
+			c.errs = append(c.errs, err)
+		}
 		return "", false
 	}
 	return v, ok

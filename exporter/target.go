@@ -85,8 +85,10 @@ func NewTarget(o Options) (*Target, error) {
 		// scrape at a time per target.
 		PoolSize:     1,
 		MaxIdleConns: 1,
-		// Retries would multiply failed AUTHs and outlive the scrape deadline.
-		MaxRetries: -1,
+		// Retries would multiply failed AUTHs and outlive the scrape deadline;
+		// a server that is down must be reported down at once.
+		MaxRetries:    -1,
+		DialerRetries: 1,
 		// The scrape's context carries the deadline.
 		ContextTimeoutEnabled: true,
 		DialTimeout:           5 * time.Second,
@@ -293,8 +295,19 @@ func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Rep
 		cmds[i] = pipe.Do(ctx, c.Args...)
 	}
 	_, execErr := pipe.Exec(ctx)
-	if execErr != nil && !isServerError(execErr) {
-		return nil, fmt.Errorf("redis unreachable: %w", execErr)
+	if execErr != nil {
+		if serverError(execErr) == "" {
+			return nil, fmt.Errorf("redis unreachable: %w", execErr)
+		}
+		// A server error that no command carries came from the connection
+		// handshake (HELLO/AUTH): nothing was sent.
+		sent := false
+		for _, c := range cmds {
+			sent = sent || c.Err() != nil
+		}
+		if !sent {
+			return nil, fmt.Errorf("connecting: %w", execErr)
+		}
 	}
 	results := make([]collector.Result, len(calls))
 	for i, c := range cmds {
@@ -302,8 +315,8 @@ func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Rep
 		switch {
 		case errors.Is(err, redis.Nil):
 			results[i] = collector.Result{}
-		case err != nil && isServerError(err):
-			results[i] = collector.Result{Err: collector.ServerError(err.Error())}
+		case err != nil && serverError(err) != "":
+			results[i] = collector.Result{Err: serverError(err)}
 		case err != nil:
 			return nil, fmt.Errorf("redis unreachable: %w", err)
 		default:
@@ -322,9 +335,15 @@ func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Rep
 	return collector.NewReplies(p, calls, results)
 }
 
-func isServerError(err error) bool {
+// serverError returns the server's error reply inside err ("" when err is a
+// connection error). go-redis wraps handshake failures ("failed to
+// authenticate: WRONGPASS ..."), so the reply is taken from the wrapped error.
+func serverError(err error) collector.ServerError {
 	var re redis.Error
-	return errors.As(err, &re)
+	if errors.As(err, &re) {
+		return collector.ServerError(re.Error())
+	}
+	return ""
 }
 
 func boolValue(b bool) float64 {

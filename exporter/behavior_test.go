@@ -1,0 +1,292 @@
+package exporter_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
+)
+
+// leastPrivilegeACL is the exporter user documented in the README.
+const leastPrivilegeACL = "user exporter on >exporter-pw -@all +info +config|get +acl|list"
+
+// TestLeastPrivilegeUserCausesNoDenials: with the documented ACL user every
+// collector succeeds and the exporter leaves no trace in ACL LOG or errorstats.
+func TestLeastPrivilegeUserCausesNoDenials(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL)
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+	for i := 0; i < 3; i++ {
+		got := scrape(t, tg, 5*time.Second)
+		expect(t, got, map[string]float64{
+			"redis_security_up": 1,
+			`redis_security_scrape_collector_success{collector="info"}`:   1,
+			`redis_security_scrape_collector_success{collector="config"}`: 1,
+			`redis_security_scrape_collector_success{collector="acl"}`:    1,
+			`redis_security_scrape_command_denied{command="info"}`:        0,
+			`redis_security_scrape_command_denied{command="config|get"}`:  0,
+			`redis_security_scrape_command_denied{command="acl|list"}`:    0,
+		})
+	}
+	if log := srv.Do("default", "admin-pw", "ACL", "LOG").([]any); len(log) != 0 {
+		t.Errorf("the exporter caused %d ACL LOG entries: %v", len(log), log)
+	}
+	info := srv.Do("default", "admin-pw", "INFO", "errorstats").(string)
+	if strings.Contains(info, "errorstat_") {
+		t.Errorf("the exporter caused error replies:\n%s", info)
+	}
+}
+
+// TestDeniedCommand: a user without config|get gets NOPERM for CONFIG GET;
+// the blind spot is reported and every other collector still reports.
+func TestDeniedCommand(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\nuser exporter on >pw -@all +info +acl|list")
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "pw"})
+	for i := 0; i < 2; i++ { // first scrape (compatible encoding) and steady state
+		got := scrape(t, tg, 5*time.Second)
+		expect(t, got, map[string]float64{
+			"redis_security_up": 1,
+			`redis_security_scrape_command_denied{command="config|get"}`:  1,
+			`redis_security_scrape_command_denied{command="info"}`:        0,
+			`redis_security_scrape_command_denied{command="acl|list"}`:    0,
+			`redis_security_scrape_collector_success{collector="config"}`: 0,
+			`redis_security_scrape_collector_success{collector="info"}`:   1,
+			// ACL LIST worked, but exposed_without_auth needs CONFIG.
+			`redis_security_scrape_collector_success{collector="acl"}`: 0,
+			"redis_security_auth_required":                             1,
+			`redis_security_acl_user_enabled{user="exporter"}`:         1,
+			"redis_security_exposed_without_auth":                      absent,
+			"redis_security_protected_mode_enabled":                    absent,
+			"redis_security_connected_clients":                         1,
+		})
+	}
+}
+
+// TestRenamedConfigCommand: rename-command CONFIG "" makes CONFIG GET an
+// unknown command; that collector fails, the rest of the scrape works.
+func TestRenamedConfigCommand(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "rename-command CONFIG \"\"")
+	tg := newTarget(t, targetOpts{addr: srv.Addr()})
+	got := scrape(t, tg, 5*time.Second)
+	expect(t, got, map[string]float64{
+		"redis_security_up": 1,
+		`redis_security_scrape_collector_success{collector="config"}`: 0,
+		`redis_security_scrape_collector_success{collector="info"}`:   1,
+		`redis_security_scrape_command_denied{command="config|get"}`:  0,
+		"redis_security_auth_required":                                0,
+		"redis_security_bind_all_interfaces":                          absent,
+	})
+}
+
+// TestDownThenRecovers: nothing listening -> up 0 well within the deadline;
+// a server appearing on the port -> up 1 without restarting the exporter.
+func TestDownThenRecovers(t *testing.T) {
+	t.Parallel()
+	port := redistest.FreePort(t)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	tg := newTarget(t, targetOpts{addr: addr})
+
+	deadline := 3 * time.Second
+	start := time.Now()
+	got := scrape(t, tg, deadline)
+	if elapsed := time.Since(start); elapsed > deadline+time.Second {
+		t.Errorf("scrape of a stopped server took %v, beyond its %v deadline", elapsed, deadline)
+	}
+	expect(t, got, map[string]float64{
+		"redis_security_up": 0,
+		`redis_security_scrape_collector_success{collector="info"}`: 0,
+		"redis_security_auth_required":                              absent,
+	})
+
+	redistest.StartWith(t, redistest.Options{Port: port})
+	// go-redis may wait out a dial back-off after failed dials: retry.
+	waitFor(t, 10*time.Second, func() bool { return scrape(t, tg, deadline)["redis_security_up"] == 1 })
+}
+
+// TestUnresponsiveServerHonoursDeadline: a peer that accepts connections but
+// never answers must not hold the scrape beyond its deadline.
+func TestUnresponsiveServerHonoursDeadline(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // hold it open, answer nothing
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	tg := newTarget(t, targetOpts{addr: l.Addr().String()})
+	deadline := time.Second
+	start := time.Now()
+	got := scrape(t, tg, deadline)
+	if elapsed := time.Since(start); elapsed > deadline+2*time.Second {
+		t.Errorf("scrape took %v with a %v deadline", elapsed, deadline)
+	}
+	expect(t, got, map[string]float64{"redis_security_up": 0})
+}
+
+// TestWrongPassword: failed authentication is up 0, not a crash.
+func TestWrongPassword(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "requirepass right-one")
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), password: "wrong-one"})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
+	// No password at all against a protected server: NOAUTH.
+	tg = newTarget(t, targetOpts{addr: srv.Addr()})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
+}
+
+// TestRestartIsFollowed: a server restarted with another configuration (new
+// run_id) is followed without restarting the exporter.
+func TestRestartIsFollowed(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "protected-mode yes")
+	tg := newTarget(t, targetOpts{addr: srv.Addr()})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 1, "redis_security_protected_mode_enabled": 1})
+	srv.Stop()
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
+	redistest.StartWith(t, redistest.Options{Port: srv.Port, Config: "protected-mode no"})
+	waitFor(t, 10*time.Second, func() bool { return scrape(t, tg, 3*time.Second)["redis_security_up"] == 1 })
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_protected_mode_enabled": 0})
+}
+
+// TestConcurrentScrapesShareOneFlight: scrapes that overlap send the plan once.
+// The server is paused so that every request arrives while the first is in
+// flight; commandstats then shows a single INFO from the exporter.
+func TestConcurrentScrapesShareOneFlight(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "")
+	tg := newTarget(t, targetOpts{addr: srv.Addr()})
+	scrape(t, tg, 3*time.Second) // connect and learn the version
+	admin := srv.Client("", "")
+	ctx := context.Background()
+	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", "500", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make([]map[string]float64, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = scrape(t, tg, 5*time.Second)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r["redis_security_up"] != 1 {
+			t.Errorf("scrape %d: up = %v", i, r["redis_security_up"])
+		}
+	}
+	stats := admin.Info(ctx, "commandstats").Val()
+	// The test's own INFO commandstats is not yet counted while it runs.
+	if calls := cmdstatCalls(stats, "info"); calls != 1 {
+		t.Errorf("exporter sent INFO %d times for 20 overlapping scrapes, want 1\n%s", calls, stats)
+	}
+}
+
+// TestConnectionKeptBetweenScrapes: steady-state scrapes reuse one connection.
+func TestConnectionKeptBetweenScrapes(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "")
+	admin := srv.Client("", "")
+	ctx := context.Background()
+	admin.Ping(ctx)
+	tg := newTarget(t, targetOpts{addr: srv.Addr()})
+	first := scrape(t, tg, 3*time.Second)
+	for i := 0; i < 5; i++ {
+		scrape(t, tg, 3*time.Second)
+	}
+	last := scrape(t, tg, 3*time.Second)
+	if a, b := first["redis_security_connections_received_total"], last["redis_security_connections_received_total"]; a != b {
+		t.Errorf("connections received went from %v to %v over 6 scrapes: the connection is not kept", a, b)
+	}
+	// After the first scrape the server's version is known and CONFIG GET
+	// goes out as one multi-parameter call per scrape.
+	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	scrape(t, tg, 3*time.Second)
+	if calls := cmdstatCalls(admin.Info(ctx, "commandstats").Val(), "config|get"); calls != 1 {
+		t.Errorf("CONFIG GET calls per steady-state scrape = %d, want 1", calls)
+	}
+}
+
+// TestUnixSocketTarget: unix:// addresses work.
+func TestUnixSocketTarget(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "r.sock")
+	redistest.Start(t, "unixsocket "+sock+"\nunixsocketperm 700")
+	tg := newTarget(t, targetOpts{addr: "unix://" + sock})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{
+		"redis_security_up":                          1,
+		"redis_security_unixsocket_permissions":      0o700,
+		"redis_security_unixsocket_world_accessible": 0,
+	})
+}
+
+// TestReplicaReportsItsSource: a replica names the master it follows.
+func TestReplicaReportsItsSource(t *testing.T) {
+	t.Parallel()
+	master := redistest.Start(t, "")
+	replica := redistest.Start(t, "replicaof 127.0.0.1 "+strconv.Itoa(master.Port))
+	tg := newTarget(t, targetOpts{addr: replica.Addr()})
+	got := scrape(t, tg, 3*time.Second)
+	expect(t, got, map[string]float64{
+		`redis_security_replication_source_info{master_host="127.0.0.1",master_port="` + strconv.Itoa(master.Port) + `"}`: 1,
+		`redis_security_server_info{flavor="redis",mode="standalone",role="replica",version="` + serverVersion(t, replica) + `"}`: 1,
+	})
+	if keys := withPrefix(scrape(t, newTarget(t, targetOpts{addr: master.Addr()}), 3*time.Second), "redis_security_replication_source_info"); len(keys) != 0 {
+		t.Errorf("master reports a replication source: %v", keys)
+	}
+}
+
+func cmdstatCalls(info, cmd string) int {
+	for _, line := range strings.Split(info, "\r\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":calls="); ok {
+			n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+			return n
+		}
+	}
+	return 0
+}
+
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("condition not met within %v", timeout)
+}

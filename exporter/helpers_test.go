@@ -1,0 +1,146 @@
+package exporter_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/redis-security/redis_security_exporter/collector"
+	"github.com/redis-security/redis_security_exporter/exporter"
+)
+
+// allScrapers returns every collector, enabled or not by default.
+func allScrapers() []collector.Scraper {
+	var s []collector.Scraper
+	for _, e := range collector.All() {
+		s = append(s, e.Scraper)
+	}
+	return s
+}
+
+type targetOpts struct {
+	addr     string
+	user     string
+	password string
+	logger   log.Logger
+	scrapers []collector.Scraper
+}
+
+func newTarget(t *testing.T, o targetOpts) *exporter.Target {
+	t.Helper()
+	addr, err := exporter.ParseAddress(o.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds exporter.Credentials
+	if o.password != "" {
+		creds = func(context.Context) (string, string, error) { return o.user, o.password, nil }
+	}
+	if o.scrapers == nil {
+		o.scrapers = allScrapers()
+	}
+	tg, err := exporter.NewTarget(exporter.Options{Address: addr, Credentials: creds, Scrapers: o.scrapers, Logger: o.logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+// scrape gathers one scrape through a pedantic registry (every metric must
+// have been described) and returns "name{labels}" -> value, labels sorted as
+// in the exposition format.
+func scrape(t *testing.T, tg *exporter.Target, timeout time.Duration) map[string]float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(tg.Collector(ctx))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	return flatten(mfs)
+}
+
+func flatten(mfs []*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			sort.Strings(labels)
+			key := mf.GetName()
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case m.Gauge != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.Counter != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.Untyped != nil:
+				out[key] = m.GetUntyped().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// expect checks exact values; a key mapped to absent must not exist.
+func expect(t *testing.T, got map[string]float64, want map[string]float64) {
+	t.Helper()
+	for k, v := range want {
+		g, ok := got[k]
+		switch {
+		case v == absent && ok:
+			t.Errorf("%s = %v, want it absent", k, g)
+		case v == absent:
+		case !ok:
+			t.Errorf("%s missing (want %v)", k, v)
+		case g != v:
+			t.Errorf("%s = %v, want %v", k, g, v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("scrape:\n%s", dump(got))
+	}
+}
+
+// absent marks a metric that must not be exported (NaN never equals itself,
+// so a sentinel value is used instead).
+const absent = -12345.678
+
+func dump(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s %v\n", k, m[k])
+	}
+	return b.String()
+}
+
+// withPrefix returns the keys of metric family name.
+func withPrefix(m map[string]float64, name string) []string {
+	var keys []string
+	for k := range m {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
