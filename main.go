@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	"github.com/redis/go-redis/v9"
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/redis-security/redis_security_exporter/collector"
@@ -41,10 +43,13 @@ type config struct {
 	telemetryPath string
 	logLevel      string
 	logFormat     string
-	scrapeTimeout time.Duration
-	timeoutOffset time.Duration
-	collect       map[string]*bool
-	web           *web.FlagConfig
+	scrapeTimeout string
+	timeoutOffset string
+	// scrapeTimeoutD and timeoutOffsetD are the parsed durations.
+	scrapeTimeoutD time.Duration
+	timeoutOffsetD time.Duration
+	collect        map[string]*bool
+	web            *web.FlagConfig
 }
 
 // newApp declares the flags. Every flag can also be set from an environment
@@ -63,20 +68,22 @@ func newApp(cfg *config) *kingpin.Application {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Envar("REDIS_SECURITY_EXPORTER_WEB_TELEMETRY_PATH").Default("/metrics").StringVar(&cfg.telemetryPath)
 	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
-		Envar("REDIS_SECURITY_EXPORTER_LOG_LEVEL").Default("info").EnumVar(&cfg.logLevel, "debug", "info", "warn", "error")
+		Envar("REDIS_SECURITY_EXPORTER_LOG_LEVEL").Default("info").StringVar(&cfg.logLevel)
 	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
-		Envar("REDIS_SECURITY_EXPORTER_LOG_FORMAT").Default("logfmt").EnumVar(&cfg.logFormat, "logfmt", "json")
+		Envar("REDIS_SECURITY_EXPORTER_LOG_FORMAT").Default("logfmt").StringVar(&cfg.logFormat)
 	app.Flag("scrape.timeout", "Scrape deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds header.").
-		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT").Default("10s").DurationVar(&cfg.scrapeTimeout)
+		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT").Default("10s").StringVar(&cfg.scrapeTimeout)
 	app.Flag("scrape.timeout-offset", "Time subtracted from Prometheus's scrape timeout, so the reply arrives before Prometheus gives up.").
-		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT_OFFSET").Default("500ms").DurationVar(&cfg.timeoutOffset)
+		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT_OFFSET").Default("500ms").StringVar(&cfg.timeoutOffset)
 
 	cfg.collect = map[string]*bool{}
 	for _, e := range collector.All() {
 		name := e.Scraper.Name()
-		cfg.collect[name] = app.Flag("collect."+name, e.Scraper.Help()).
+		v := &boolValue{flag: "collect." + name}
+		app.Flag("collect."+name, e.Scraper.Help()).
 			Envar("REDIS_SECURITY_EXPORTER_COLLECT_" + envName(name)).
-			Default(fmt.Sprint(e.EnabledByDefault)).Bool()
+			Default(fmt.Sprint(e.EnabledByDefault)).SetValue(v)
+		cfg.collect[name] = &v.value
 	}
 
 	cfg.web = kingpinflag.AddFlags(app, ":9379")
@@ -92,6 +99,27 @@ func newApp(cfg *config) *kingpin.Application {
 	return app
 }
 
+// boolValue is a kingpin bool flag whose parse error names the flag
+// (kingpin's own says only "strconv.ParseBool: parsing ...").
+type boolValue struct {
+	flag  string
+	value bool
+}
+
+func (b *boolValue) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("--%s: %q is not a boolean (true or false)", b.flag, s)
+	}
+	b.value = v
+	return nil
+}
+
+func (b *boolValue) String() string { return strconv.FormatBool(b.value) }
+
+// IsBoolFlag makes kingpin accept --flag and --no-flag without a value.
+func (b *boolValue) IsBoolFlag() bool { return true }
+
 func envName(flag string) string {
 	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(flag))
 }
@@ -105,7 +133,16 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", programName, err)
 		return 2
 	}
+	// Validated here rather than by kingpin, whose messages do not name the flag.
+	if err := validateFlags(&cfg); err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", programName, err)
+		return 2
+	}
 	logger, sink, leveler := newLogger(stderr, cfg.logFormat, cfg.logLevel)
+
+	// go-redis logs pool events through a process-wide logger: send them to
+	// ours, at debug level (scrape errors are logged with context already).
+	redis.SetLogger(goRedisLogger{logger})
 
 	target, err := newTarget(cfg, logger, getenv)
 	if err != nil {
@@ -138,6 +175,40 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		return 1
 	}
 	return 0
+}
+
+// goRedisLogger adapts go-redis's internal logging to go-kit.
+type goRedisLogger struct{ logger log.Logger }
+
+func (l goRedisLogger) Printf(_ context.Context, format string, v ...any) {
+	level.Debug(l.logger).Log("component", "go-redis", "msg", fmt.Sprintf(format, v...))
+}
+
+// validateFlags checks the flags whose values kingpin takes as strings.
+func validateFlags(cfg *config) error {
+	if !oneOf(cfg.logLevel, "debug", "info", "warn", "error") {
+		return fmt.Errorf("--log.level %q: want one of debug, info, warn, error", cfg.logLevel)
+	}
+	if !oneOf(cfg.logFormat, "logfmt", "json") {
+		return fmt.Errorf("--log.format %q: want logfmt or json", cfg.logFormat)
+	}
+	var err error
+	if cfg.scrapeTimeoutD, err = time.ParseDuration(cfg.scrapeTimeout); err != nil || cfg.scrapeTimeoutD <= 0 {
+		return fmt.Errorf("--scrape.timeout %q: want a positive duration such as 10s", cfg.scrapeTimeout)
+	}
+	if cfg.timeoutOffsetD, err = time.ParseDuration(cfg.timeoutOffset); err != nil || cfg.timeoutOffsetD < 0 {
+		return fmt.Errorf("--scrape.timeout-offset %q: want a duration such as 500ms", cfg.timeoutOffset)
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
 }
 
 // checkWebConfig validates --web.config.file at start-up, so a typo stops the
@@ -242,8 +313,8 @@ func newMux(cfg config, target *exporter.Target, logger log.Logger) (*http.Serve
 	)
 	mux := http.NewServeMux()
 	mux.Handle(cfg.telemetryPath, exporter.MetricsHandler(target, self, exporter.HandlerOptions{
-		DefaultTimeout: cfg.scrapeTimeout,
-		TimeoutOffset:  cfg.timeoutOffset,
+		DefaultTimeout: cfg.scrapeTimeoutD,
+		TimeoutOffset:  cfg.timeoutOffsetD,
 		Logger:         logger,
 	}))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
+)
+
+// TestMain lets the tests run the exporter as a real process: the test binary
+// re-executes itself with RSE_TEST_MAIN=1 and becomes the exporter.
+func TestMain(m *testing.M) {
+	if os.Getenv("RSE_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestInvalidConfigurationStopsStartup(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	emptyFile := filepath.Join(dir, "empty")
+	os.WriteFile(emptyFile, nil, 0o600)
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("pw\n"), 0o600)
+	badWebConfig := filepath.Join(dir, "web.yml")
+	os.WriteFile(badWebConfig, []byte("tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: /nonexistent.key\nbogus: 1\n"), 0o600)
+
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"password in the address", []string{"--redis.addr=redis://u:hunter2@localhost:6379"}, nil, "must not contain credentials"},
+		{"unknown scheme", []string{"--redis.addr=http://localhost"}, nil, "is not one of redis, rediss, unix"},
+		{"unix without path", []string{"--redis.addr=unix://"}, nil, "unix:///absolute/path"},
+		{"missing password file", []string{"--redis.password-file=" + filepath.Join(dir, "nope")}, nil, "--redis.password-file: reading password file"},
+		{"empty password file", []string{"--redis.password-file=" + emptyFile}, nil, "is empty"},
+		{"password file and REDIS_PASSWORD", []string{"--redis.password-file=" + pwFile}, map[string]string{"REDIS_PASSWORD": "x"}, "use one"},
+		{"user without password", []string{"--redis.user=bob"}, nil, "without a password"},
+		{"bad log level", []string{"--log.level=loud"}, nil, "--log.level"},
+		{"bad log format", []string{"--log.format=xml"}, nil, "--log.format"},
+		{"bad duration", []string{"--scrape.timeout=soon"}, nil, "--scrape.timeout"},
+		{"unknown flag", []string{"--redis.password=x"}, nil, "unknown long flag"},
+		{"bad web config", []string{"--web.config.file=" + badWebConfig}, nil, "--web.config.file"},
+		{"telemetry path without slash", []string{"--web.telemetry-path=metrics"}, nil, "must start with /"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(append(tc.args, "--web.listen-address=127.0.0.1:0"), &stderr, func(k string) string { return tc.env[k] })
+			if code != 2 {
+				t.Errorf("exit code %d, want 2; stderr:\n%s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr does not name the problem (%q):\n%s", tc.want, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "hunter2") {
+				t.Errorf("stderr leaks the password:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// TestEnvironmentVariables: flags can be set from the environment, and the
+// process exits 2 on bad values (a real process: kingpin reads os.Environ).
+func TestEnvironmentVariables(t *testing.T) {
+	t.Parallel()
+	for env, want := range map[string]string{
+		"REDIS_ADDR=ftp://x":                        "is not one of redis, rediss, unix",
+		"REDIS_SECURITY_EXPORTER_LOG_LEVEL=chatty":  "--log.level",
+		"REDIS_SECURITY_EXPORTER_COLLECT_ACL=maybe": "collect.acl",
+	} {
+		cmd := exec.Command(os.Args[0], "--web.listen-address=127.0.0.1:0")
+		cmd.Env = []string{"RSE_TEST_MAIN=1", env}
+		out, err := cmd.CombinedOutput()
+		if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != 2 {
+			t.Errorf("%s: want exit code 2, got %v\n%s", env, err, out)
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s: output does not name the problem (%q):\n%s", env, want, out)
+		}
+	}
+}
+
+// exporterProcess is the exporter running as its own process.
+type exporterProcess struct {
+	url    string
+	mu     sync.Mutex
+	stderr bytes.Buffer
+}
+
+func (p *exporterProcess) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.Write(b)
+}
+
+func (p *exporterProcess) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+func startExporter(t *testing.T, env []string, args ...string) *exporterProcess {
+	t.Helper()
+	port := redistest.FreePort(t)
+	p := &exporterProcess{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	cmd := exec.Command(os.Args[0], append([]string{fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)}, args...)...)
+	cmd.Env = append([]string{"RSE_TEST_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Stdout, cmd.Stderr = p, p
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(p.url + "/-/healthy"); err == nil {
+			resp.Body.Close()
+			return p
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("exporter did not start; logs:\n%s", p.logs())
+	return nil
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, b)
+	}
+	return string(b)
+}
+
+// TestCanariesNeverLeak sets every secret the exporter could come across to a
+// unique canary and checks that neither the canary nor its SHA-256 (the form
+// ACL LIST shows) appears in /metrics, the landing page or debug logs, on the
+// success path and on the error paths.
+func TestCanariesNeverLeak(t *testing.T) {
+	t.Parallel()
+	canaries := map[string]string{
+		"requirepass":       "canary-requirepass-7f3a",
+		"masterauth":        "canary-masterauth-91bc",
+		"exporter password": "canary-exporter-pw-55d2",
+		"user password":     "canary-user-pw-0e77",
+		"tls key pass":      "canary-tls-key-pass-c4a1",
+		"wrong password":    "canary-wrong-pw-3b9e",
+	}
+	tlsFiles := redistest.GenerateTLS(t, t.TempDir(), 24*time.Hour)
+	srv := redistest.Start(t, fmt.Sprintf("requirepass %s\nmasterauth %s\nmasteruser nobody\ntls-key-file-pass %s\n%s"+
+		"user exporter on >%s -@all +info +config|get +acl|list\nuser app on >%s ~* +@all\n",
+		canaries["requirepass"], canaries["masterauth"], canaries["tls key pass"], tlsFiles.ServerConfig(),
+		canaries["exporter password"], canaries["user password"]))
+
+	good := startExporter(t, []string{"REDIS_ADDR=" + srv.Addr(), "REDIS_USER=exporter", "REDIS_PASSWORD=" + canaries["exporter password"]}, "--log.level=debug")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte(canaries["wrong password"]), 0o600)
+	bad := startExporter(t, []string{"REDIS_ADDR=" + srv.Addr(), "REDIS_USER=exporter"}, "--log.level=debug", "--redis.password-file="+pwFile)
+	noAuth := startExporter(t, []string{"REDIS_ADDR=" + srv.Addr()}, "--log.level=debug", "--log.format=json")
+
+	var outputs []string
+	for _, p := range []*exporterProcess{good, bad, noAuth} {
+		for i := 0; i < 2; i++ {
+			outputs = append(outputs, get(t, p.url+"/metrics"), get(t, p.url+"/"))
+		}
+	}
+	if !strings.Contains(outputs[0], "redis_security_up 1") {
+		t.Fatalf("good exporter is not up:\n%s\nlogs:\n%s", outputs[0], good.logs())
+	}
+	for _, p := range []*exporterProcess{bad, noAuth} {
+		if m := get(t, p.url+"/metrics"); !strings.Contains(m, "redis_security_up 0") {
+			t.Errorf("exporter with bad credentials is not down:\n%s", m)
+		}
+	}
+	outputs = append(outputs, good.logs(), bad.logs(), noAuth.logs())
+	if !strings.Contains(bad.logs(), "WRONGPASS") {
+		t.Errorf("the failed authentication was not logged:\n%s", bad.logs())
+	}
+	for what, canary := range canaries {
+		sum := sha256.Sum256([]byte(canary))
+		for _, needle := range []string{canary, hex.EncodeToString(sum[:])} {
+			for i, out := range outputs {
+				if strings.Contains(strings.ToLower(out), needle) {
+					t.Errorf("the %s (%s) leaked into output %d:\n%s", what, needle, i, out)
+				}
+			}
+		}
+	}
+}
+
+// TestMetricsEndpoint: the whole /metrics output passes promlint, carries
+// the exporter's own metrics, and the other endpoints answer.
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "")
+	p := startExporter(t, nil, "--redis.addr="+srv.Addr())
+	body := get(t, p.url+"/metrics")
+	for _, want := range []string{"redis_security_up 1", "redis_security_exporter_build_info{", "go_goroutines ", "process_resident_memory_bytes "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range problems {
+		t.Errorf("promlint: %s: %s", pr.Metric, pr.Text)
+	}
+	if landing := get(t, p.url+"/"); !strings.Contains(landing, "/metrics") {
+		t.Errorf("landing page does not link /metrics:\n%s", landing)
+	}
+	if h := get(t, p.url+"/-/healthy"); !strings.Contains(h, "Healthy") {
+		t.Errorf("/-/healthy: %q", h)
+	}
+}
+
+// TestPasswordFileIsReread: a rotated password file is used for the next
+// connection without restarting the exporter.
+func TestPasswordFileIsReread(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user exporter on >first-pw -@all +info +config|get +acl|list")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("first-pw\n"), 0o600)
+	p := startExporter(t, nil, "--redis.addr="+srv.Addr(), "--redis.user=exporter", "--redis.password-file="+pwFile)
+	if m := get(t, p.url+"/metrics"); !strings.Contains(m, "redis_security_up 1") {
+		t.Fatalf("not up with the first password:\n%s", p.logs())
+	}
+	// Rotate: new password on the server and in the file, drop the old connection.
+	admin := srv.Client("", "")
+	ctx := context.Background()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "exporter", "resetpass", ">second-pw").Err(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(pwFile, []byte("second-pw\n"), 0o600)
+	if err := admin.Do(ctx, "CLIENT", "KILL", "USER", "exporter").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var m string
+	for i := 0; i < 3; i++ { // the first scrape may meet the killed connection
+		if m = get(t, p.url+"/metrics"); strings.Contains(m, "redis_security_up 1") {
+			return
+		}
+	}
+	t.Fatalf("not up after rotating the password file:\n%s\nlogs:\n%s", m, p.logs())
+}
+
+// TestScrapeTimeoutHeader: Prometheus's timeout header bounds the scrape of
+// a server that never answers.
+func TestScrapeTimeoutHeader(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	p := startExporter(t, nil, "--redis.addr="+l.Addr().String(), "--scrape.timeout=1m")
+	req, _ := http.NewRequest(http.MethodGet, p.url+"/metrics", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+	client := &http.Client{Timeout: 20 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("the 1.5 s header was not honoured (the 1 m default applied?): %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), "redis_security_up 0") {
+		t.Errorf("want up 0:\n%s", b)
+	}
+}
