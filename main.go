@@ -129,6 +129,7 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 	var cfg config
 	app := newApp(&cfg)
 	app.ErrorWriter(stderr)
+	app.UsageWriter(os.Stdout) // --help and --version go to stdout, as usual
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", programName, err)
 		return 2

@@ -156,6 +156,19 @@ func TestWrongPassword(t *testing.T) {
 	srv := redistest.Start(t, "requirepass right-one")
 	tg := newTarget(t, targetOpts{addr: srv.Addr(), password: "wrong-one"})
 	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
+	// One failed AUTH per attempt: the exporter must not inflate the
+	// failure counters it reports (go-redis alone would send HELLO AUTH and
+	// then AUTH again).
+	// Nor retry in the background: go-redis's dial circuit breaker would
+	// probe once a second if the dialer reported the refusal as an error.
+	time.Sleep(2500 * time.Millisecond)
+	info := srv.Do("", "right-one", "INFO", "errorstats").(string)
+	if !strings.Contains(info, "errorstat_WRONGPASS:count=1\r\n") {
+		t.Errorf("want exactly one WRONGPASS for one scrape:\n%s", info)
+	}
+	if strings.Contains(info, "NOAUTH") {
+		t.Errorf("the exporter sent commands before authenticating:\n%s", info)
+	}
 	// No password at all against a protected server: NOAUTH.
 	tg = newTarget(t, targetOpts{addr: srv.Addr()})
 	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})

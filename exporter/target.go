@@ -85,6 +85,10 @@ func NewTarget(o Options) (*Target, error) {
 		// scrape at a time per target.
 		PoolSize:     1,
 		MaxIdleConns: 1,
+		// No separate pipeline pool: it would be a second connection, and
+		// when its handshake fails go-redis "spills" to the main pool and
+		// authenticates again, doubling failed AUTHs on the server.
+		PipelinePoolSize: -1,
 		// Retries would multiply failed AUTHs and outlive the scrape deadline;
 		// a server that is down must be reported down at once.
 		MaxRetries:    -1,
@@ -99,15 +103,14 @@ func NewTarget(o Options) (*Target, error) {
 			Mode: maintnotifications.ModeDisabled,
 		},
 	}
-	if o.Credentials != nil {
-		opt.CredentialsProviderContext = o.Credentials
-	}
+	d := dialer{creds: o.Credentials}
 	if o.Address.TLS {
-		opt.TLSConfig = o.TLSConfig
-		if opt.TLSConfig == nil {
-			opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.Address.Host}
+		d.tlsConfig = o.TLSConfig
+		if d.tlsConfig == nil {
+			d.tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.Address.Host}
 		}
 	}
+	opt.Dialer = d.dial
 	return &Target{
 		addr:     o.Address,
 		client:   redis.NewClient(opt),
@@ -296,6 +299,10 @@ func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Rep
 	}
 	_, execErr := pipe.Exec(ctx)
 	if execErr != nil {
+		var authErr *AuthError
+		if errors.As(execErr, &authErr) {
+			return nil, authErr
+		}
 		if serverError(execErr) == "" {
 			return nil, fmt.Errorf("redis unreachable: %w", execErr)
 		}
