@@ -15,6 +15,7 @@
 #   DEMO_REDIS_BIND     redis "bind" line (default "* -::*": every interface,
 #                       as the weak configuration is meant to show; set
 #                       "127.0.0.1 -::1" to keep the demo server on loopback)
+# shellcheck disable=SC2001 # sed indents multi-line output more readably
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -44,24 +45,26 @@ redis_pid=
 exporter_pid=
 sleep_pid=
 stop_pid() { # pid: TERM, wait up to 5s, then KILL
-	local pid=$1 i
+	local pid=$1 _
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	local rc=$?
+	set +e # clean up as much as possible, whatever fails
 	trap - EXIT INT TERM HUP
 	[ -n "$sleep_pid" ] && kill "$sleep_pid" 2>/dev/null
 	stop_pid "$exporter_pid"
 	stop_pid "$redis_pid"
-	[ -n "$tmp" ] && rm -rf "$tmp"
 	if [ -n "$tmp" ]; then
+		rm -rf "$tmp"
 		say "stopped redis-server and the exporter, removed $tmp"
 	fi
 	exit "$rc"
@@ -159,8 +162,8 @@ user redis_security_exporter on >$exporter_pw -@all +info +config|get +acl|list
 EOF
 	redis-server "$tmp/redis.conf" </dev/null >/dev/null 2>&1 &
 	redis_pid=$!
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		if ! kill -0 "$redis_pid" 2>/dev/null; then
 			wait "$redis_pid" 2>/dev/null || true
 			redis_pid=
@@ -179,7 +182,7 @@ EOF
 
 redis_port=${DEMO_REDIS_PORT:-16379}
 started=
-for attempt in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	redis_port=$(free_port "$redis_port") || die "no free port for redis-server"
 	if start_redis "$redis_port"; then
 		started=1
@@ -199,7 +202,7 @@ fi
 
 # Some security events for the counters: failed AUTHs, and a command the
 # exporter's user may not run.
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	rcli AUTH app wrong >/dev/null 2>&1 || true
 done
 REDISCLI_AUTH=$exporter_pw rcli --no-auth-warning --user redis_security_exporter GET demo >/dev/null 2>&1 || true
@@ -214,7 +217,7 @@ REDIS_PASSWORD=$exporter_pw "$repo/redis_security_exporter" \
 exporter_pid=$!
 
 metrics=
-for i in $(seq 100); do
+for _ in $(seq 100); do
 	kill -0 "$exporter_pid" 2>/dev/null || {
 		cat "$tmp/exporter.log" >&2
 		die "the exporter exited"
@@ -236,7 +239,7 @@ findings=$(grep -E '^redis_security_(up|server_info|exposed_without_auth|auth_re
 echo
 printf '%sWhat the exporter found%s %s(1 = yes; %s of its %s redis_security_* lines)%s\n' "$bold" "$off" "$dim" \
 	"$(grep -c . <<<"$findings")" "$(grep -c '^redis_security_' <<<"$metrics")" "$off"
-echo "$findings" | sed 's/^/    /'
+sed 's/^/    /' <<<"$findings"
 echo
 value() { # metric-regex: the first value
 	grep -E "^$1[{ ]" <<<"$metrics" | head -n 1 | awk '{print $NF}'
@@ -265,7 +268,8 @@ noperm=$(value 'redis_security_error_replies_total\{error="NOPERM"\}')
 [ -n "$noperm" ] && [ "$noperm" != 0 ] && printf '    %s!%s %s\n' "$red" "$off" "$noperm command(s) refused by ACL (NOPERM; this script made 1)"
 denied=$(grep -E '^redis_security_scrape_command_denied[{ ]' <<<"$metrics" | grep -vE ' 0$' || true)
 if [ -n "$denied" ]; then
-	printf '    %s!%s the exporter was denied commands:\n%s\n' "$red" "$off" "$(sed 's/^/        /' <<<"$denied")"
+	printf '    %s!%s the exporter was denied commands:\n' "$red" "$off"
+	sed 's/^/        /' <<<"$denied"
 else
 	printf '    %sok%s the exporter ran every command it needs with its least-privileged ACL user\n' "$green" "$off"
 fi
