@@ -13,8 +13,12 @@
 #   DEMO_REDIS_PORT     first port to try for redis-server (default 16379)
 #   DEMO_EXPORTER_PORT  first port to try for the exporter (default 9379)
 #   DEMO_REDIS_BIND     redis "bind" line (default "* -::*": every interface,
-#                       as the weak configuration is meant to show; set
-#                       "127.0.0.1 -::1" to keep the demo server on loopback)
+#                       as the weak configuration is meant to show)
+#   DEMO_UNSAFE=1       protected-mode no: the demo server then really is open
+#                       to the network without a password while it runs. By
+#                       default protected mode stays on, and Redis refuses
+#                       every non-loopback client while the default user has
+#                       no password, so the demo opens no hole on your machine.
 # shellcheck disable=SC2001 # sed indents multi-line output more readably
 set -euo pipefail
 
@@ -23,6 +27,8 @@ repo=$(pwd)
 
 no_wait=${DEMO_NO_WAIT:-}
 redis_bind=${DEMO_REDIS_BIND:-* -::*}
+protected_mode=yes
+if [ "${DEMO_UNSAFE:-}" = 1 ]; then protected_mode=no; fi
 exporter_pw=demo-exporter-pw
 
 if [ -t 1 ]; then
@@ -140,7 +146,7 @@ start_redis() { # port
 # Do not copy any of this into a real server.
 port $port
 bind $redis_bind
-protected-mode no
+protected-mode $protected_mode
 daemonize no
 dir $tmp
 logfile $tmp/redis.log
@@ -195,9 +201,11 @@ if [ -z "$started" ]; then
 	die "redis-server did not start"
 fi
 say "weak redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on port $redis_port (bind $redis_bind), pid $redis_pid"
-if [ "$redis_bind" = "* -::*" ]; then
-	printf '    %sit listens on every interface with no password, as the demo means to show:%s\n' "$red" "$off"
-	printf '    %sit runs only while the demo does (DEMO_REDIS_BIND="127.0.0.1 -::1" keeps it on loopback)%s\n' "$red" "$off"
+if [ "$protected_mode" = no ]; then
+	printf '    %sDEMO_UNSAFE=1: no password and no protected mode: open to your network while the demo runs%s\n' "$red" "$off"
+else
+	printf '    %sprotected mode is on: remote clients are refused while the default user has no password%s\n' "$dim" "$off"
+	printf '    %s(DEMO_UNSAFE=1 turns it off to show a server exposed without auth)%s\n' "$dim" "$off"
 fi
 
 # Some security events for the counters: failed AUTHs, and a command the
@@ -252,7 +260,11 @@ explain() { # metric-regex text-when-1
 printf '%sIn words%s\n' "$bold" "$off"
 explain 'redis_security_exposed_without_auth' "reachable beyond loopback without authentication"
 explain 'redis_security_bind_all_interfaces' "listens on every interface (bind *)"
-[ "$(value redis_security_protected_mode_enabled)" = 0 ] && printf '    %s!%s %s\n' "$red" "$off" "protected mode is off"
+if [ "$(value redis_security_protected_mode_enabled)" = 0 ]; then
+	printf '    %s!%s %s\n' "$red" "$off" "protected mode is off"
+elif [ "$(value redis_security_auth_required)" = 0 ] && [ "$(value redis_security_bind_non_loopback)" = 1 ]; then
+	printf '    %s!%s %s\n' "$red" "$off" "only protected mode keeps remote clients out: CONFIG SET protected-mode no, or any bind change on 6.x, and it is open"
+fi
 [ "$(value redis_security_auth_required)" = 0 ] && printf '    %s!%s %s\n' "$red" "$off" "AUTH is not required (the default user has no password)"
 nopass=$(grep -E '^redis_security_acl_user_nopass\{' <<<"$metrics" | grep -E ' 1$' | sed -n 's/.*user="\([^"]*\)".*/\1/p' | paste -sd, - || true)
 [ -n "$nopass" ] && printf '    %s!%s ACL users without a password: %s\n' "$red" "$off" "$nopass"
