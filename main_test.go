@@ -17,9 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
+	"github.com/redis-security/redis_security_exporter/exporter"
 )
 
 // TestMain lets the tests run the exporter as a real process: the test binary
@@ -307,4 +310,46 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	if !strings.Contains(string(b), "redis_security_up 0") {
 		t.Errorf("want up 0:\n%s", b)
 	}
+}
+
+// TestREADMEDocumentsEveryMetric: every metric the exporter can emit is in the
+// README's metric reference.
+func TestREADMEDocumentsEveryMetric(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := exporter.NewTarget(exporter.Options{Address: exporter.Address{Network: "tcp", Addr: "127.0.0.1:1"}, Scrapers: allScrapers()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	ch := make(chan *prometheus.Desc, 256)
+	go func() { tg.Describe(ch); newBuildInfo().Describe(ch); close(ch) }()
+	for d := range ch {
+		name := descName(d)
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README does not document %s", name)
+		}
+	}
+}
+
+func allScrapers() []collector.Scraper {
+	var s []collector.Scraper
+	for _, e := range collector.All() {
+		s = append(s, e.Scraper)
+	}
+	return s
+}
+
+// descName extracts fqName from a Desc's String(), the only public way.
+func descName(d *prometheus.Desc) string {
+	s := d.String()
+	i := strings.Index(s, `fqName: "`)
+	if i < 0 {
+		return s
+	}
+	s = s[i+len(`fqName: "`):]
+	return s[:strings.IndexByte(s, '"')]
 }
