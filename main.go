@@ -77,7 +77,7 @@ func newApp(cfg *config) *kingpin.Application {
 		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT_OFFSET").Default("500ms").StringVar(&cfg.timeoutOffset)
 
 	cfg.collect = map[string]*bool{}
-	for _, e := range collector.All() {
+	for _, e := range collector.All(collector.DefaultOptions()) {
 		name := e.Scraper.Name()
 		v := &boolValue{flag: "collect." + name}
 		app.Flag("collect."+name, e.Scraper.Help()).
@@ -268,7 +268,7 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	}
 	var scrapers []collector.Scraper
 	var names []string
-	for _, e := range collector.All() {
+	for _, e := range collector.All(collector.DefaultOptions()) {
 		if *cfg.collect[e.Scraper.Name()] {
 			scrapers = append(scrapers, e.Scraper)
 			names = append(names, e.Scraper.Name())

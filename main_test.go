@@ -337,7 +337,7 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 
 func allScrapers() []collector.Scraper {
 	var s []collector.Scraper
-	for _, e := range collector.All() {
+	for _, e := range collector.All(collector.DefaultOptions()) {
 		s = append(s, e.Scraper)
 	}
 	return s

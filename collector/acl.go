@@ -30,7 +30,10 @@ var (
 
 // ACL collects users and their posture from ACL LIST, and decides whether the
 // server is exposed without authentication.
-type ACL struct{}
+type ACL struct {
+	// WeakPasswords, when set, flags users whose password hash is in it.
+	WeakPasswords PasswordSet
+}
 
 // Name implements Scraper.
 func (ACL) Name() string { return "acl" }

@@ -35,6 +35,50 @@ type Scraper interface {
 	Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error
 }
 
+// FollowUpPlanner is implemented by a Scraper whose requests depend on this
+// scrape's replies: ACL DRYRUN for users not evaluated before, COMMAND INFO
+// after a restart. The exporter sends every scraper's follow-up requests in a
+// second round trip, and only when there are any: a steady-state scrape stays
+// one round trip.
+type FollowUpPlanner interface {
+	FollowUp(r *Replies, p *Plan)
+}
+
+// Options are the collectors' settings, decided once at start-up.
+type Options struct {
+	// DangerousCommands are the commands the commands collector checks.
+	DangerousCommands []string
+	// MaxUsers caps the enabled ACL users whose permissions are evaluated.
+	MaxUsers int
+	// ACLLogTopSources is how many client addresses acl_log_source_events
+	// reports per reason.
+	ACLLogTopSources int
+	// WeakPasswords holds the SHA-256 hashes of known weak passwords; nil
+	// disables redis_security_acl_user_weak_password.
+	WeakPasswords PasswordSet
+}
+
+// PasswordSet answers whether a hex SHA-256 password hash is a known one.
+type PasswordSet interface {
+	ContainsHash(hexSHA256 string) bool
+}
+
+// DefaultDangerousCommands is the default command list of metrics.md.
+var DefaultDangerousCommands = []string{
+	"FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "SHUTDOWN", "MODULE", "KEYS", "EVAL", "EVALSHA",
+	"SCRIPT", "FUNCTION", "MONITOR", "REPLICAOF", "SLAVEOF", "MIGRATE", "RESTORE", "SAVE", "BGSAVE",
+	"BGREWRITEAOF", "SWAPDB", "CLUSTER", "ACL", "CLIENT", "SYNC", "PSYNC", "FAILOVER",
+}
+
+// DefaultOptions returns the defaults of every setting.
+func DefaultOptions() Options {
+	return Options{
+		DangerousCommands: DefaultDangerousCommands,
+		MaxUsers:          200,
+		ACLLogTopSources:  10,
+	}
+}
+
 // Entry is one collector in the list of all collectors.
 type Entry struct {
 	Scraper Scraper
@@ -43,11 +87,11 @@ type Entry struct {
 }
 
 // All lists every collector with its default, in the order they run.
-func All() []Entry {
+func All(o Options) []Entry {
 	return []Entry{
 		{Scraper: Info{}, EnabledByDefault: true},
 		{Scraper: Config{}, EnabledByDefault: true},
-		{Scraper: ACL{}, EnabledByDefault: true},
+		{Scraper: ACL{WeakPasswords: o.WeakPasswords}, EnabledByDefault: true},
 	}
 }
 

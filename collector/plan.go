@@ -71,6 +71,7 @@ func checkConfigParam(name string) error {
 // version decision is made from it.
 type Plan struct {
 	facts    Facts
+	state    *State
 	config   map[string]bool
 	commands map[string][]string
 	err      error
@@ -80,6 +81,21 @@ type Plan struct {
 func NewPlan(f Facts) *Plan {
 	return &Plan{facts: f, config: map[string]bool{}, commands: map[string][]string{}}
 }
+
+// UseState attaches the target's state, which lives as long as the target
+// (ACL LOG tracking, caches). Without it each scrape gets a fresh state.
+func (p *Plan) UseState(s *State) { p.state = s }
+
+// State returns the target's state.
+func (p *Plan) State() *State {
+	if p.state == nil {
+		p.state = NewState()
+	}
+	return p.state
+}
+
+// Empty reports whether the plan requests nothing beyond INFO.
+func (p *Plan) Empty() bool { return len(p.config) == 0 && len(p.commands) == 0 }
 
 // Facts returns what is known of the server. Facts.Known is false on the first
 // scrape: a scraper must then plan only requests that every version accepts,
@@ -126,8 +142,20 @@ const (
 
 // Calls encodes the plan as commands, INFO first, in a stable order.
 func (p *Plan) Calls() []Call {
+	return p.calls(true)
+}
+
+// FollowUpCalls encodes a follow-up plan: its requests only, without INFO.
+func (p *Plan) FollowUpCalls() []Call {
+	return p.calls(false)
+}
+
+func (p *Plan) calls(withInfo bool) []Call {
 	enc := EncodingFor(p.facts)
-	calls := []Call{infoCall(enc)}
+	var calls []Call
+	if withInfo {
+		calls = append(calls, infoCall(enc))
+	}
 	params := make([]string, 0, len(p.config))
 	for n := range p.config {
 		params = append(params, n)

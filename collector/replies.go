@@ -37,6 +37,7 @@ func IsDenied(err error) bool {
 
 // Replies holds the replies of one executed plan.
 type Replies struct {
+	state   *State
 	facts   Facts
 	info    *redisinfo.Info
 	infoErr error
@@ -57,6 +58,7 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 		return nil, fmt.Errorf("internal error: %d calls but %d results", len(calls), len(results))
 	}
 	r := &Replies{
+		state:     p.State(),
 		facts:     p.facts,
 		config:    map[string]string{},
 		configErr: map[string]error{},
@@ -138,6 +140,33 @@ func parseConfigReply(v any, m map[string]string) error {
 		m[strings.ToLower(k)] = val
 	}
 	return nil
+}
+
+// State returns the target's state (see Plan.UseState).
+func (r *Replies) State() *State { return r.state }
+
+// Merge adds the replies of a follow-up round (calls without INFO).
+func (r *Replies) Merge(o *Replies) {
+	for k, v := range o.config {
+		r.config[k] = v
+	}
+	for k, v := range o.configErr {
+		r.configErr[k] = v
+	}
+	for k, v := range o.commands {
+		r.commands[k] = v
+	}
+	for k, v := range o.denied {
+		r.denied[k] = r.denied[k] || v
+	}
+}
+
+// NewFollowUpPlan starts a follow-up plan for the server these replies
+// describe, sharing the target's state.
+func (r *Replies) NewFollowUpPlan() *Plan {
+	p := NewPlan(r.facts)
+	p.UseState(r.state)
+	return p
 }
 
 // Facts describes the server as of this scrape's INFO reply.

@@ -19,7 +19,7 @@ import (
 // allScrapers returns every collector, enabled or not by default.
 func allScrapers() []collector.Scraper {
 	var s []collector.Scraper
-	for _, e := range collector.All() {
+	for _, e := range collector.All(collector.DefaultOptions()) {
 		s = append(s, e.Scraper)
 	}
 	return s

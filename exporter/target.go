@@ -62,6 +62,9 @@ type Target struct {
 
 	mu    sync.Mutex
 	facts collector.Facts
+	// state is the collectors' memory of this target; only the (single)
+	// in-flight scrape touches it.
+	state *collector.State
 }
 
 // NewTarget prepares a target; it connects lazily, at the first scrape.
@@ -116,6 +119,7 @@ func NewTarget(o Options) (*Target, error) {
 		client:   redis.NewClient(opt),
 		scrapers: o.Scrapers,
 		logger:   log.With(o.Logger, "target", o.Address.String()),
+		state:    collector.NewState(),
 	}, nil
 }
 
@@ -194,6 +198,7 @@ func (t *Target) setFacts(f collector.Facts) {
 
 func (t *Target) plan(f collector.Facts) *collector.Plan {
 	p := collector.NewPlan(f)
+	p.UseState(t.state)
 	for _, s := range t.scrapers {
 		s.Plan(p)
 	}
@@ -272,26 +277,49 @@ func (t *Target) fetch(ctx context.Context) (*collector.Replies, error) {
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	replies, err := t.execute(ctx, p)
+	replies, err := t.execute(ctx, p, p.Calls())
 	if err != nil {
 		return nil, err
 	}
-	newFacts := replies.Facts()
-	if !newFacts.Known {
-		return replies, nil
+	if newFacts := replies.Facts(); newFacts.Known {
+		t.setFacts(newFacts)
+		downgraded := collector.EncodingFor(facts) == collector.EncodingModern && collector.EncodingFor(newFacts) != collector.EncodingModern
+		if next := t.plan(newFacts); downgraded || !p.Covers(next) {
+			level.Debug(t.logger).Log("msg", "server differs from the cached facts: planning again", "version", newFacts.Server.Version)
+			if replies, err = t.execute(ctx, next, next.Calls()); err != nil {
+				return nil, err
+			}
+		}
 	}
-	t.setFacts(newFacts)
-	downgraded := collector.EncodingFor(facts) == collector.EncodingModern && collector.EncodingFor(newFacts) != collector.EncodingModern
-	if next := t.plan(newFacts); downgraded || !p.Covers(next) {
-		level.Debug(t.logger).Log("msg", "server differs from the cached facts: planning again", "version", newFacts.Server.Version)
-		return t.execute(ctx, next)
+	return replies, t.followUp(ctx, replies)
+}
+
+// followUp sends, in one more round trip, the requests that depend on this
+// scrape's replies, and merges their replies in. Nothing is sent when no
+// scraper needs anything: the steady state.
+func (t *Target) followUp(ctx context.Context, replies *collector.Replies) error {
+	fp := replies.NewFollowUpPlan()
+	for _, s := range t.scrapers {
+		if f, ok := s.(collector.FollowUpPlanner); ok {
+			f.FollowUp(replies, fp)
+		}
 	}
-	return replies, nil
+	if err := fp.Err(); err != nil {
+		return err
+	}
+	if fp.Empty() {
+		return nil
+	}
+	more, err := t.execute(ctx, fp, fp.FollowUpCalls())
+	if err != nil {
+		return err
+	}
+	replies.Merge(more)
+	return nil
 }
 
 // execute sends the plan's calls in one pipeline.
-func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Replies, error) {
-	calls := p.Calls()
+func (t *Target) execute(ctx context.Context, p *collector.Plan, calls []collector.Call) (*collector.Replies, error) {
 	pipe := t.client.Pipeline()
 	cmds := make([]*redis.Cmd, len(calls))
 	for i, c := range calls {
@@ -333,7 +361,7 @@ func (t *Target) execute(ctx context.Context, p *collector.Plan) (*collector.Rep
 	// An unauthenticated connection gets NOAUTH for everything; failed AUTH
 	// during the handshake is reported on every command as WRONGPASS.
 	var se collector.ServerError
-	if errors.As(results[0].Err, &se) {
+	if len(results) > 0 && errors.As(results[0].Err, &se) {
 		switch se.Code() {
 		case "NOAUTH", "WRONGPASS":
 			return nil, fmt.Errorf("authentication failed: %w", se)

@@ -1,0 +1,14 @@
+package collector
+
+// State is what the collectors remember about one target between scrapes:
+// counters the exporter maintains (ACL LOG events) and caches of what only
+// changes on restart or ACL change (command availability, per-user command
+// permissions). A target is scraped by one goroutine at a time (the exporter
+// shares one in-flight scrape), so State needs no lock.
+type State struct {
+	// acllogMaxLen is the server's acllog-max-len from the last scrape.
+	acllogMaxLen int
+}
+
+// NewState returns an empty state.
+func NewState() *State { return &State{} }
