@@ -10,6 +10,11 @@
 package collector
 
 import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -100,11 +105,35 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
-	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues(labels)...)
 }
 
 func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
-	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labelValues(labels)...)
+}
+
+// labelValues makes label values taken from the server exportable. A label
+// value must be valid UTF-8 (MustNewConstMetric panics otherwise), but Redis
+// accepts any bytes in user names, paths and module names, so whoever may
+// run ACL SETUSER could otherwise blind a whole collector. Such values are
+// shown Go-quoted ("u\xff"). Valid values that start with a double quote are
+// quoted as well, which keeps the mapping one-to-one: no user can be given
+// the same label as another one and hide behind it.
+func labelValues(vs []string) []string {
+	var out []string
+	for i, v := range vs {
+		if utf8.ValidString(v) && !strings.HasPrefix(v, `"`) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(vs)
+		}
+		out[i] = strconv.Quote(v)
+	}
+	if out == nil {
+		return vs
+	}
+	return out
 }
 
 func boolValue(b bool) float64 {

@@ -48,7 +48,9 @@ var infoSections = []string{"server", "clients", "stats", "replication", "module
 
 // secretConfigParams are parameters whose value is a secret. They are never
 // requested, and neither is any glob: CONFIG GET returns them in plaintext.
-var secretConfigParams = []string{"requirepass", "masterauth", "masteruser", "tls-key-file-pass", "tls-client-key-file-pass", "sentinel-pass", "sentinel-user"}
+// Valkey 8 renamed masterauth and masteruser to primaryauth and primaryuser
+// (the old names remain aliases).
+var secretConfigParams = []string{"requirepass", "masterauth", "masteruser", "primaryauth", "primaryuser", "tls-key-file-pass", "tls-client-key-file-pass", "sentinel-pass", "sentinel-user"}
 
 // checkConfigParam rejects a parameter name that is a glob or names a secret.
 func checkConfigParam(name string) error {

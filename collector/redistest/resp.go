@@ -19,7 +19,7 @@ import (
 // []any, nil bulk/array as nil, and an error reply as a collector.Result Err.
 func ParseRESP2(b []byte) (collector.Result, error) {
 	r := bufio.NewReader(bytes.NewReader(b))
-	v, err := readValue(r, 0)
+	v, err := readValue(r, 0, len(b))
 	if err != nil {
 		return collector.Result{}, err
 	}
@@ -51,7 +51,9 @@ func readLine(r *bufio.Reader) (string, error) {
 	return line[:len(line)-2], nil
 }
 
-func readValue(r *bufio.Reader, depth int) (any, error) {
+// readValue reads one value from r, which holds at most limit bytes: a
+// length beyond that is malformed, and must not be allocated.
+func readValue(r *bufio.Reader, depth, limit int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("RESP nesting too deep")
 	}
@@ -77,6 +79,9 @@ func readValue(r *bufio.Reader, depth int) (any, error) {
 		if n < 0 {
 			return nil, nil
 		}
+		if n > limit {
+			return nil, errors.New("RESP bulk length exceeds the input")
+		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return nil, err
@@ -90,9 +95,12 @@ func readValue(r *bufio.Reader, depth int) (any, error) {
 		if n < 0 {
 			return nil, nil
 		}
+		if n > limit {
+			return nil, errors.New("RESP array length exceeds the input")
+		}
 		arr := make([]any, n)
 		for i := range arr {
-			if arr[i], err = readValue(r, depth+1); err != nil {
+			if arr[i], err = readValue(r, depth+1, limit); err != nil {
 				return nil, err
 			}
 		}

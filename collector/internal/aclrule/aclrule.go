@@ -104,8 +104,7 @@ func Parse(line string) (User, error) {
 			u.PasswordHashes = append(u.PasswordHashes, strings.ToLower(tok[1:]))
 		case strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")"):
 			var sel Permissions
-			inner, _ := tokenize(tok[1 : len(tok)-1]) // cannot fail: no parentheses inside
-			for _, t := range inner {
+			for _, t := range strings.Fields(tok[1 : len(tok)-1]) {
 				sel.apply(t)
 			}
 			u.Selectors = append(u.Selectors, sel)
@@ -156,39 +155,41 @@ func (p *Permissions) apply(tok string) {
 	}
 }
 
-// tokenize splits on spaces, keeping each "( ... )" selector as one token.
+// tokenize splits on spaces and merges each selector "( ... )" into one
+// token. After the user name, a token starting with '(' opens a selector, as
+// in Redis (ACLMergeSelectorArguments). Parentheses are otherwise literal:
+// user names ("(weird") and key or channel patterns ("~a(", "&x)") may hold
+// them, and ACL LIST prints them as they are.
 func tokenize(line string) ([]string, error) {
 	var tokens []string
-	depth, start := 0, -1
-	for i := 0; i < len(line); i++ {
-		c := line[i]
+	open := -1 // index in tokens of the selector being merged
+	for _, f := range strings.Split(line, " ") {
 		switch {
-		case c == '(':
-			if depth == 0 && start < 0 {
-				start = i
+		case f == "":
+		case open >= 0:
+			tokens[open] += " " + f
+			if closesSelector(f) {
+				open = -1
 			}
-			depth++
-		case c == ')':
-			depth--
-			if depth < 0 {
-				return nil, fmt.Errorf("ACL LIST entry: unbalanced ')' at byte %d", i)
+		default:
+			tokens = append(tokens, f)
+			if len(tokens) > 2 && f[0] == '(' && !closesSelector(f[1:]) {
+				open = len(tokens) - 1
 			}
-		case c == ' ' && depth == 0:
-			if start >= 0 {
-				tokens = append(tokens, line[start:i])
-				start = -1
-			}
-			continue
-		}
-		if start < 0 {
-			start = i
 		}
 	}
-	if depth != 0 {
-		return nil, fmt.Errorf("ACL LIST entry: unbalanced '(' (%d open)", depth)
-	}
-	if start >= 0 {
-		tokens = append(tokens, line[start:])
+	if open >= 0 {
+		return nil, fmt.Errorf("ACL LIST entry: the selector opened by token %d is not closed", open+1)
 	}
 	return tokens, nil
+}
+
+// closesSelector reports whether a token inside a selector ends it. ACL LIST
+// prints a selector as its key patterns, its channel rules and then its
+// command rules, so the selector ends with the first other rule that ends
+// with ')': a key ("~b)", "%R~b)") or channel ("&b)") pattern may end with
+// ')' without closing it (redis-server prints "(~b) resetchannels -@all
+// +get)" for the selector "(~b) +get)").
+func closesSelector(tok string) bool {
+	return strings.HasSuffix(tok, ")") && !strings.ContainsAny(tok[:1], "~%&")
 }

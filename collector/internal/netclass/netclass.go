@@ -32,7 +32,8 @@ func Classify(a netip.Addr) Class {
 }
 
 // IsWildcardBind reports whether a Redis bind address listens on every
-// interface: "*", "::*", "0.0.0.0", "::", or the empty bind of 6.x. A leading
+// interface: "*", "::*", "0.0.0.0", "::" (or any other spelling of the
+// unspecified address, such as "::0"), or the empty bind of 6.x. A leading
 // "-" (bind is optional) is ignored.
 func IsWildcardBind(addr string) bool {
 	addr = strings.TrimPrefix(addr, "-")
@@ -40,7 +41,8 @@ func IsWildcardBind(addr string) bool {
 	case "", "*", "::*", "0.0.0.0", "::":
 		return true
 	}
-	return false
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.IsUnspecified()
 }
 
 // BindReachableBeyondLoopback reports whether a bind address accepts

@@ -1,0 +1,109 @@
+package collector_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redis-security/redis_security_exporter/collector"
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
+)
+
+// encodeRESP2 encodes strings and arrays of them, for fuzz seeds.
+func encodeRESP2(v any) []byte {
+	var b strings.Builder
+	var enc func(any)
+	enc = func(v any) {
+		switch v := v.(type) {
+		case string:
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(v), v)
+		case []any:
+			fmt.Fprintf(&b, "*%d\r\n", len(v))
+			for _, e := range v {
+				enc(e)
+			}
+		default:
+			panic(fmt.Sprintf("encodeRESP2: %T", v))
+		}
+	}
+	enc(v)
+	return []byte(b.String())
+}
+
+func sampleBytes(tb testing.TB, version, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(samplesDir, version, name+".resp"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// FuzzScrapers feeds arbitrary RESP2 replies for INFO, CONFIG GET and ACL
+// LIST through NewReplies and every scraper, as the exporter would. A server
+// (or anyone who can set a user name, a dir or a module name on it) chooses
+// these bytes: no input may panic a scraper or produce a metric the
+// registry refuses.
+func FuzzScrapers(f *testing.F) {
+	for _, v := range sampleVersions {
+		config := sampleBytes(f, v, "config_get_security")
+		if v != "redis-6.2" {
+			sec := readSample(f, v, "config_get_security").Value.([]any)
+			bind := readSample(f, v, "config_get_bind").Value.([]any)
+			config = encodeRESP2(append(append([]any{}, sec...), bind...))
+		}
+		f.Add(sampleBytes(f, v, "info_all"), config, sampleBytes(f, v, "acl_list"))
+	}
+	// A replica with modules, an open default user and odd config values.
+	f.Add(encodeRESP2("# Server\r\nredis_version:6.2.1\r\nredis_mode:standalone\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n# Modules\r\nmodule:name=x,ver=1\r\nmodule:name=x,ver=1\r\n# Errorstats\r\n"),
+		encodeRESP2([]any{"bind", "", "port", "6379", "protected-mode", "no", "unixsocket", "/tmp/s", "unixsocketperm", "777",
+			"maxmemory-clients", "10%", "maxmemory", "1gb", "tls-protocols", "TLSv1", "dir", "/root/.ssh", "dbfilename", "authorized_keys"}),
+		encodeRESP2([]any{"user default on nopass ~* &* +@all", "user (x on nopass (~a +get)"}))
+	f.Add([]byte("-NOPERM no\r\n"), []byte("-NOPERM no\r\n"), []byte("*-1\r\n"))
+
+	f.Fuzz(func(t *testing.T, infoB, configB, aclB []byte) {
+		info, err1 := redistest.ParseRESP2(infoB)
+		config, err2 := redistest.ParseRESP2(configB)
+		acl, err3 := redistest.ParseRESP2(aclB)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return // not a reply go-redis would hand over
+		}
+		facts := collector.Facts{}
+		if s, ok := info.Value.(string); ok {
+			if srv, err := redisinfo.Parse(s).Server(); err == nil {
+				facts = collector.Facts{Known: true, Server: srv}
+			}
+		}
+		p := collector.NewPlan(facts)
+		for _, s := range scrapers() {
+			s.Plan(p)
+		}
+		calls := p.Calls()
+		results := make([]collector.Result, len(calls))
+		for i, c := range calls {
+			switch c.Name {
+			case "info":
+				results[i] = info
+			case "config|get":
+				results[i] = config
+			case "acl|list":
+				results[i] = acl
+			default:
+				t.Fatalf("unexpected call %v", c.Args)
+			}
+		}
+		r, err := collector.NewReplies(p, calls, results)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.DeniedCommands()
+
+		reg := newTestCollector(r, scrapers()...).registry(t)
+		if _, err := reg.Gather(); err != nil {
+			t.Fatalf("gather: %v", err)
+		}
+	})
+}
