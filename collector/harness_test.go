@@ -21,7 +21,7 @@ var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4"
 // scrapers are the collectors under test, in the exporter's order.
 func scrapers() []collector.Scraper {
 	var out []collector.Scraper
-	for _, e := range collector.All() {
+	for _, e := range collector.All(collector.DefaultOptions()) {
 		out = append(out, e.Scraper)
 	}
 	return out
