@@ -49,6 +49,7 @@ type config struct {
 	scrapeTimeoutD time.Duration
 	timeoutOffsetD time.Duration
 	collect        map[string]*bool
+	options        collector.Options
 	web            *web.FlagConfig
 }
 
@@ -75,6 +76,10 @@ func newApp(cfg *config) *kingpin.Application {
 		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT").Default("10s").StringVar(&cfg.scrapeTimeout)
 	app.Flag("scrape.timeout-offset", "Time subtracted from Prometheus's scrape timeout, so the reply arrives before Prometheus gives up.").
 		Envar("REDIS_SECURITY_EXPORTER_SCRAPE_TIMEOUT_OFFSET").Default("500ms").StringVar(&cfg.timeoutOffset)
+
+	cfg.options = collector.DefaultOptions()
+	app.Flag("acllog.top-sources", "How many client addresses redis_security_acl_log_source_events reports per reason.").
+		Envar("REDIS_SECURITY_EXPORTER_ACLLOG_TOP_SOURCES").Default(strconv.Itoa(cfg.options.ACLLogTopSources)).IntVar(&cfg.options.ACLLogTopSources)
 
 	cfg.collect = map[string]*bool{}
 	for _, e := range collector.All(collector.DefaultOptions()) {
@@ -187,6 +192,9 @@ func (l goRedisLogger) Printf(_ context.Context, format string, v ...any) {
 
 // validateFlags checks the flags whose values kingpin takes as strings.
 func validateFlags(cfg *config) error {
+	if cfg.options.ACLLogTopSources < 0 {
+		return fmt.Errorf("--acllog.top-sources %d: want 0 or more", cfg.options.ACLLogTopSources)
+	}
 	if !oneOf(cfg.logLevel, "debug", "info", "warn", "error") {
 		return fmt.Errorf("--log.level %q: want one of debug, info, warn, error", cfg.logLevel)
 	}
@@ -268,7 +276,7 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	}
 	var scrapers []collector.Scraper
 	var names []string
-	for _, e := range collector.All(collector.DefaultOptions()) {
+	for _, e := range collector.All(cfg.options) {
 		if *cfg.collect[e.Scraper.Name()] {
 			scrapers = append(scrapers, e.Scraper)
 			names = append(names, e.Scraper.Name())

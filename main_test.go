@@ -178,7 +178,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 	}
 	tlsFiles := redistest.GenerateTLS(t, t.TempDir(), 24*time.Hour)
 	srv := redistest.Start(t, fmt.Sprintf("requirepass %s\nmasterauth %s\nmasteruser nobody\ntls-key-file-pass %s\n%s"+
-		"user exporter on >%s -@all +info +config|get +acl|list\nuser app on >%s ~* +@all\n",
+		"user exporter on >%s "+collector.LeastPrivilegeRules+"\nuser app on >%s ~* +@all\n",
 		canaries["requirepass"], canaries["masterauth"], canaries["tls key pass"], tlsFiles.ServerConfig(),
 		canaries["exporter password"], canaries["user password"]))
 
@@ -249,7 +249,7 @@ func TestMetricsEndpoint(t *testing.T) {
 // connection without restarting the exporter.
 func TestPasswordFileIsReread(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, "user exporter on >first-pw -@all +info +config|get +acl|list")
+	srv := redistest.Start(t, "user exporter on >first-pw "+collector.LeastPrivilegeRules)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte("first-pw\n"), 0o600)
 	p := startExporter(t, nil, "--redis.addr="+srv.Addr(), "--redis.user=exporter", "--redis.password-file="+pwFile)
@@ -352,4 +352,21 @@ func descName(d *prometheus.Desc) string {
 	}
 	s = s[i+len(`fqName: "`):]
 	return s[:strings.IndexByte(s, '"')]
+}
+
+// TestREADMEShowsTheLeastPrivilegedUser: the documented ACL rules are the ones
+// the tests prove sufficient.
+func TestREADMEShowsTheLeastPrivilegedUser(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ACL SETUSER redis_security_exporter on >CHANGE-ME " + collector.LeastPrivilegeRules,
+		"user redis_security_exporter on >CHANGE-ME " + collector.LeastPrivilegeRules,
+	} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README lacks %q", want)
+		}
+	}
 }

@@ -97,6 +97,7 @@ func All(o Options) []Entry {
 		{Scraper: Info{}, EnabledByDefault: true},
 		{Scraper: Config{}, EnabledByDefault: true},
 		{Scraper: ACL{WeakPasswords: o.WeakPasswords}, EnabledByDefault: true},
+		{Scraper: ACLLog{TopSources: o.ACLLogTopSources}, EnabledByDefault: true},
 	}
 }
 
@@ -157,3 +158,8 @@ func dedupe[T comparable](in []T) []T {
 	}
 	return out
 }
+
+// LeastPrivilegeRules are the ACL rules of a user that may run exactly what
+// the collectors send: the README documents them, the tests run with them,
+// and a scrape with them causes no ACL denial.
+const LeastPrivilegeRules = "-@all +info +config|get +acl|list +acl|log"

@@ -1,14 +1,19 @@
 package collector
 
+import "github.com/redis-security/redis_security_exporter/collector/internal/acllog"
+
 // State is what the collectors remember about one target between scrapes:
 // counters the exporter maintains (ACL LOG events) and caches of what only
 // changes on restart or ACL change (command availability, per-user command
 // permissions). A target is scraped by one goroutine at a time (the exporter
 // shares one in-flight scrape), so State needs no lock.
 type State struct {
-	// acllogMaxLen is the server's acllog-max-len from the last scrape.
-	acllogMaxLen int
+	// acllogMaxLen is the server's acllog-max-len from the last scrape (0:
+	// not known yet); acllogRequested is the count this scrape asked for.
+	acllogMaxLen    int
+	acllogRequested string
+	aclLog          *acllog.Tracker
 }
 
 // NewState returns an empty state.
-func NewState() *State { return &State{} }
+func NewState() *State { return &State{aclLog: acllog.NewTracker()} }

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
 
 // leastPrivilegeACL is the exporter user documented in the README.
-const leastPrivilegeACL = "user exporter on >exporter-pw -@all +info +config|get +acl|list"
+var leastPrivilegeACL = "user exporter on >exporter-pw " + collector.LeastPrivilegeRules
 
 // TestLeastPrivilegeUserCausesNoDenials: with the documented ACL user every
 // collector succeeds and the exporter leaves no trace in ACL LOG or errorstats.
@@ -47,7 +48,7 @@ func TestLeastPrivilegeUserCausesNoDenials(t *testing.T) {
 // the blind spot is reported and every other collector still reports.
 func TestDeniedCommand(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\nuser exporter on >pw -@all +info +acl|list")
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\nuser exporter on >pw -@all +info +acl|list +acl|log")
 	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "pw"})
 	for i := 0; i < 2; i++ { // first scrape (compatible encoding) and steady state
 		got := scrape(t, tg, 5*time.Second)

@@ -1,4 +1,4 @@
-package acllog
+package acllog_test
 
 import (
 	"os"
@@ -6,8 +6,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis-security/redis_security_exporter/collector/internal/acllog"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
+
+func isUser(names ...string) func(string) bool {
+	return func(n string) bool {
+		for _, x := range names {
+			if x == n {
+				return true
+			}
+		}
+		return false
+	}
+}
 
 // TestParseSamples: the recorded ACL LOG of every version (see the samples'
 // README: 3 failed AUTH as "nobody", 1 as alice, then alice's key and command
@@ -22,7 +34,7 @@ func TestParseSamples(t *testing.T) {
 			if err != nil || res.Err != nil {
 				t.Fatal(err, res.Err)
 			}
-			entries, err := Parse(res.Value)
+			entries, err := acllog.Parse(res.Value)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,11 +72,11 @@ func TestParseRejectsMalformed(t *testing.T) {
 		"bad age":         []any{[]any{"count", int64(1), "reason", "auth", "age-seconds", "soon"}},
 		"id without time": []any{[]any{"count", int64(1), "reason", "auth", "entry-id", int64(1)}},
 	} {
-		if _, err := Parse(reply); err == nil {
+		if _, err := acllog.Parse(reply); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	entries, err := Parse([]any{[]any{"count", int64(2), "reason", "auth", "future-field", []any{int64(1)}}})
+	entries, err := acllog.Parse([]any{[]any{"count", int64(2), "reason", "auth", "future-field", []any{int64(1)}}})
 	if err != nil || len(entries) != 1 || entries[0].Source != "unknown" {
 		t.Errorf("unknown fields must be tolerated: %v %+v", err, entries)
 	}
@@ -83,15 +95,15 @@ func FuzzParseAndTrack(f *testing.F) {
 		if err != nil || res.Err != nil {
 			return
 		}
-		entries, err := Parse(res.Value)
+		entries, err := acllog.Parse(res.Value)
 		if err != nil {
 			return
 		}
-		tr := NewTracker()
+		tr := acllog.NewTracker()
 		tr.Update("r", true, entries, isUser("alice"))
 		tr.Update("r", true, entries, isUser("alice"))
 		for _, e := range tr.Events() {
-			if e.Username != "alice" && e.Username != UnknownUser {
+			if e.Username != "alice" && e.Username != acllog.UnknownUser {
 				t.Fatalf("label from an attempted name: %q", e.Username)
 			}
 			if e.Count < 0 {

@@ -147,13 +147,13 @@ func TestTrackerWithoutEntryIDs(t *testing.T) {
 func TestSourceOf(t *testing.T) {
 	for in, want := range map[string]string{
 		"id=4 addr=127.0.0.1:36208 laddr=127.0.0.1:24292 fd=9": "127.0.0.1",
-		"id=4 addr=[::1]:5555 laddr=[::1]:6379":                 "::1",
-		"id=4 addr=::1:5555":                                    "::1",
-		"id=4 addr=/tmp/redis.sock:0 laddr=/tmp/redis.sock:0":   "unix",
-		"id=4 addr=evil\"host:1":                                "unknown",
-		"id=4 name=addr=1.2.3.4:5":                              "unknown",
-		"":                                                      "unknown",
-		"id=4 addr=::ffff:10.0.0.1:99":                          "10.0.0.1",
+		"id=4 addr=[::1]:5555 laddr=[::1]:6379":                "::1",
+		"id=4 addr=::1:5555":                                   "::1",
+		"id=4 addr=/tmp/redis.sock:0 laddr=/tmp/redis.sock:0":  "unix",
+		"id=4 addr=evil\"host:1":                               "unknown",
+		"id=4 name=addr=1.2.3.4:5":                             "unknown",
+		"":                                                     "unknown",
+		"id=4 addr=::ffff:10.0.0.1:99":                         "10.0.0.1",
 	} {
 		if got := sourceOf(in); got != want {
 			t.Errorf("sourceOf(%q) = %q, want %q", in, got, want)
