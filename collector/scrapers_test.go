@@ -275,3 +275,53 @@ func TestInvalidUTF8Labels(t *testing.T) {
 		}
 	}
 }
+
+// One unreadable value costs its own metrics, not the collector's others.
+func TestConfigMalformedValues(t *testing.T) {
+	cfg := network("127.0.0.1", "6379", "0", "maybe")
+	for k, v := range map[string]string{
+		"timeout":                    "forever",
+		"tls-auth-clients":           "sometimes",
+		"tls-protocols":              "SSLv3",
+		"client-output-buffer-limit": "normal 0 0",
+		"enable-debug-command":       "perhaps",
+		"enable-module-command":      "local",
+		"maxmemory":                  "lots",
+		"maxmemory-clients":          "10%",
+		"unixsocket":                 "/tmp/r.sock",
+		"unixsocketperm":             "999",
+		"dir":                        "/var/lib/redis",
+		"dbfilename":                 "dump.rdb",
+	} {
+		cfg[k] = v
+	}
+	r := syntheticReplies(t, info70, cfg, closedDefault)
+	c := newTestCollector(r, collector.Config{})
+	reg := c.registry(t)
+	want := exposition(t, reg, `
+		redis_security_bind_all_interfaces 0
+		redis_security_bind_non_loopback 0
+		redis_security_plaintext_enabled 1
+		redis_security_tls_enabled 0
+		redis_security_listener{address="127.0.0.1",port="6379",transport="tcp"} 1
+		redis_security_listener{address="/tmp/r.sock",port="",transport="unix"} 1
+		redis_security_enable_config{setting="enable-module-command",value="local"} 1
+		redis_security_enable_config{setting="enable-module-command",value="no"} 0
+		redis_security_enable_config{setting="enable-module-command",value="yes"} 0
+		redis_security_persistence_path_info{dbfilename="dump.rdb",dir="/var/lib/redis"} 1
+		redis_security_persistence_path_suspicious 0
+`)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), allFamilies()...); err != nil {
+		t.Error(err)
+	}
+	err := c.err("config")
+	if err == nil {
+		t.Fatal("config scraper: no error for malformed values")
+	}
+	for _, param := range []string{"protected-mode", "timeout", "tls-auth-clients", "tls-protocols",
+		"client-output-buffer-limit", "enable-debug-command", "maxmemory-clients", "maxmemory", "unixsocketperm"} {
+		if !strings.Contains(err.Error(), "CONFIG "+param+":") {
+			t.Errorf("error does not name %s: %v", param, err)
+		}
+	}
+}
