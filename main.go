@@ -50,6 +50,7 @@ type config struct {
 	timeoutOffsetD time.Duration
 	collect        map[string]*bool
 	options        collector.Options
+	commandList    string
 	web            *web.FlagConfig
 }
 
@@ -80,6 +81,11 @@ func newApp(cfg *config) *kingpin.Application {
 	cfg.options = collector.DefaultOptions()
 	app.Flag("acllog.top-sources", "How many client addresses redis_security_acl_log_source_events reports per reason.").
 		Envar("REDIS_SECURITY_EXPORTER_ACLLOG_TOP_SOURCES").Default(strconv.Itoa(cfg.options.ACLLogTopSources)).IntVar(&cfg.options.ACLLogTopSources)
+
+	app.Flag("commands.list", "Comma-separated dangerous commands whose availability and per-user permission the commands collector reports.").
+		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_LIST").Default(strings.Join(cfg.options.DangerousCommands, ",")).StringVar(&cfg.commandList)
+	app.Flag("commands.max-users", "Evaluate the command permissions of at most this many enabled ACL users (in name order); the rest are counted in redis_security_command_users_not_evaluated.").
+		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_MAX_USERS").Default(strconv.Itoa(cfg.options.MaxUsers)).IntVar(&cfg.options.MaxUsers)
 
 	cfg.collect = map[string]*bool{}
 	for _, e := range collector.All(collector.DefaultOptions()) {
@@ -192,6 +198,14 @@ func (l goRedisLogger) Printf(_ context.Context, format string, v ...any) {
 
 // validateFlags checks the flags whose values kingpin takes as strings.
 func validateFlags(cfg *config) error {
+	names, err := parseCommandList(cfg.commandList)
+	if err != nil {
+		return err
+	}
+	cfg.options.DangerousCommands = names
+	if cfg.options.MaxUsers < 0 {
+		return fmt.Errorf("--commands.max-users %d: want 0 or more", cfg.options.MaxUsers)
+	}
 	if cfg.options.ACLLogTopSources < 0 {
 		return fmt.Errorf("--acllog.top-sources %d: want 0 or more", cfg.options.ACLLogTopSources)
 	}
@@ -201,7 +215,6 @@ func validateFlags(cfg *config) error {
 	if !oneOf(cfg.logFormat, "logfmt", "json") {
 		return fmt.Errorf("--log.format %q: want logfmt or json", cfg.logFormat)
 	}
-	var err error
 	if cfg.scrapeTimeoutD, err = time.ParseDuration(cfg.scrapeTimeout); err != nil || cfg.scrapeTimeoutD <= 0 {
 		return fmt.Errorf("--scrape.timeout %q: want a positive duration such as 10s", cfg.scrapeTimeout)
 	}
@@ -209,6 +222,32 @@ func validateFlags(cfg *config) error {
 		return fmt.Errorf("--scrape.timeout-offset %q: want a duration such as 500ms", cfg.timeoutOffset)
 	}
 	return nil
+}
+
+// parseCommandList parses --commands.list: command names (letters, digits,
+// '_' and '-'), upper-cased, without duplicates.
+func parseCommandList(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		name := strings.ToUpper(strings.TrimSpace(f))
+		if name == "" {
+			continue
+		}
+		for _, r := range name {
+			if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				return nil, fmt.Errorf("--commands.list: %q is not a command name", f)
+			}
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--commands.list is empty")
+	}
+	return out, nil
 }
 
 func oneOf(v string, allowed ...string) bool {

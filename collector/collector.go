@@ -98,6 +98,7 @@ func All(o Options) []Entry {
 		{Scraper: Config{}, EnabledByDefault: true},
 		{Scraper: ACL{WeakPasswords: o.WeakPasswords}, EnabledByDefault: true},
 		{Scraper: ACLLog{TopSources: o.ACLLogTopSources}, EnabledByDefault: true},
+		{Scraper: Commands{Names: o.DangerousCommands, MaxUsers: o.MaxUsers}, EnabledByDefault: true},
 	}
 }
 
@@ -162,4 +163,4 @@ func dedupe[T comparable](in []T) []T {
 // LeastPrivilegeRules are the ACL rules of a user that may run exactly what
 // the collectors send: the README documents them, the tests run with them,
 // and a scrape with them causes no ACL denial.
-const LeastPrivilegeRules = "-@all +info +config|get +acl|list +acl|log"
+const LeastPrivilegeRules = "-@all +info +config|get +acl|list +acl|log +acl|dryrun +command|info"

@@ -13,7 +13,8 @@ type State struct {
 	acllogMaxLen    int
 	acllogRequested string
 	aclLog          *acllog.Tracker
+	commands        *commandState
 }
 
 // NewState returns an empty state.
-func NewState() *State { return &State{aclLog: acllog.NewTracker()} }
+func NewState() *State { return &State{aclLog: acllog.NewTracker(), commands: &commandState{}} }

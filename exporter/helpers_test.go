@@ -33,7 +33,7 @@ type targetOpts struct {
 	scrapers []collector.Scraper
 }
 
-func newTarget(t *testing.T, o targetOpts) *exporter.Target {
+func newTarget(t testing.TB, o targetOpts) *exporter.Target {
 	t.Helper()
 	addr, err := exporter.ParseAddress(o.addr)
 	if err != nil {

@@ -164,7 +164,7 @@ user app on >password ~* +@all
 # no password at all
 user legacy on nopass ~* +@all
 # what the exporter should use: the least privilege it needs
-user redis_security_exporter on >$exporter_pw -@all +info +config|get +acl|list +acl|log
+user redis_security_exporter on >$exporter_pw -@all +info +config|get +acl|list +acl|log +acl|dryrun +command|info
 EOF
 	redis-server "$tmp/redis.conf" </dev/null >/dev/null 2>&1 &
 	redis_pid=$!

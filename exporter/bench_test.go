@@ -1,0 +1,108 @@
+package exporter_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
+)
+
+// serverUsec sums the server-side time (INFO commandstats usec) of the
+// commands the exporter sends.
+func serverUsec(tb testing.TB, srv *redistest.Server) float64 {
+	tb.Helper()
+	info := srv.Do("default", "admin-pw", "INFO", "commandstats").(string)
+	var total float64
+	for _, line := range strings.Split(info, "\r\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		switch name {
+		case "info", "config|get", "acl|list", "acl|log", "acl|dryrun", "command|info", "auth", "hello":
+		default:
+			continue
+		}
+		for _, f := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(f, "usec="); ok {
+				n, _ := strconv.ParseFloat(v, 64)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// benchServer starts a server with n ACL users besides default and the
+// exporter's, each with its own rules and password.
+func benchServer(b *testing.B, n int) *redistest.Server {
+	srv := redistest.Start(b, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL)
+	admin := srv.Client("default", "admin-pw")
+	ctx := context.Background()
+	pipe := admin.Pipeline()
+	for i := 0; i < n; i++ {
+		rules := []any{"ACL", "SETUSER", fmt.Sprintf("user%04d", i), "on", fmt.Sprintf(">pw-%d", i), fmt.Sprintf("~app%d:*", i)}
+		switch i % 4 {
+		case 0:
+			rules = append(rules, "+@all")
+		case 1:
+			rules = append(rules, "+@all", "-@dangerous")
+		case 2:
+			rules = append(rules, "-@all", "+get", "+set")
+		default:
+			rules = append(rules, "+@read", "+config|get")
+		}
+		pipe.Do(ctx, rules...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// BenchmarkScrape measures a whole scrape (one target, every collector)
+// against a real server: steady state (caches warm) and the first scrape of
+// a fresh exporter (COMMAND INFO and ACL DRYRUN for every evaluated user).
+// server-us/op is the server's own time for the exporter's commands.
+func BenchmarkScrape(b *testing.B) {
+	for _, users := range []int{0, 1000} {
+		srv := benchServer(b, users)
+		b.Run(fmt.Sprintf("users=%d/steady", users), func(b *testing.B) {
+			tg := newTarget(b, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+			ctx := ctxTimeout(b)
+			for i := 0; i < 20; i++ { // warm every cache (DRYRUN budget spreads the first evaluation)
+				tg.Scrape(ctx)
+			}
+			before := serverUsec(b, srv)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				tg.Scrape(ctx)
+			}
+			b.StopTimer()
+			b.ReportMetric((serverUsec(b, srv)-before)/float64(b.N), "server-us/op")
+		})
+		b.Run(fmt.Sprintf("users=%d/cold", users), func(b *testing.B) {
+			ctx := ctxTimeout(b)
+			before := serverUsec(b, srv)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				tg := newTarget(b, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+				tg.Scrape(ctx)
+				tg.Close()
+			}
+			b.StopTimer()
+			b.ReportMetric((serverUsec(b, srv)-before)/float64(b.N), "server-us/op")
+		})
+	}
+}
+
+func ctxTimeout(b *testing.B) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	b.Cleanup(cancel)
+	return ctx
+}
