@@ -161,27 +161,41 @@ func (p *Permissions) apply(tok string) {
 // user names ("(weird") and key or channel patterns ("~a(", "&x)") may hold
 // them, and ACL LIST prints them as they are.
 func tokenize(line string) ([]string, error) {
-	var tokens []string
+	if tokens, ok := tokenizeWith(line, closesSelector); ok {
+		return tokens, nil
+	}
+	// Rules as a person writes them in redis.conf or an ACL file may end a
+	// selector with a pattern, "(+keys ~*)": Redis merges a selector up to
+	// the first token that ends with ')', whatever it is. ACL LIST never
+	// prints that form, so it is only the fall-back.
+	anyClose := func(tok string) bool { return strings.HasSuffix(tok, ")") }
+	if tokens, ok := tokenizeWith(line, anyClose); ok {
+		return tokens, nil
+	}
+	return nil, fmt.Errorf("ACL LIST entry: a selector is not closed")
+}
+
+// tokenizeWith splits on spaces and merges each selector, from a token that
+// opens with '(' to the token closes accepts. ok is false when a selector is
+// left open.
+func tokenizeWith(line string, closes func(string) bool) (tokens []string, ok bool) {
 	open := -1 // index in tokens of the selector being merged
 	for _, f := range strings.Split(line, " ") {
 		switch {
 		case f == "":
 		case open >= 0:
 			tokens[open] += " " + f
-			if closesSelector(f) {
+			if closes(f) {
 				open = -1
 			}
 		default:
 			tokens = append(tokens, f)
-			if len(tokens) > 2 && f[0] == '(' && !closesSelector(f[1:]) {
+			if len(tokens) > 2 && f[0] == '(' && !closes(f[1:]) {
 				open = len(tokens) - 1
 			}
 		}
 	}
-	if open >= 0 {
-		return nil, fmt.Errorf("ACL LIST entry: the selector opened by token %d is not closed", open+1)
-	}
-	return tokens, nil
+	return tokens, open < 0
 }
 
 // closesSelector reports whether a token inside a selector ends it. ACL LIST
