@@ -52,6 +52,10 @@ type config struct {
 	options        collector.Options
 	commandList    string
 	web            *web.FlagConfig
+	// weakPasswordsFile and bundledWeakPasswords choose the lists of
+	// acl_user_weak_password.
+	weakPasswordsFile    string
+	bundledWeakPasswords *bool
 }
 
 // newApp declares the flags. Every flag can also be set from an environment
@@ -86,9 +90,15 @@ func newApp(cfg *config) *kingpin.Application {
 		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_LIST").Default(strings.Join(cfg.options.DangerousCommands, ",")).StringVar(&cfg.commandList)
 	app.Flag("commands.max-users", "Evaluate the command permissions of at most this many enabled ACL users (in name order); the rest are counted in redis_security_command_users_not_evaluated.").
 		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_MAX_USERS").Default(strconv.Itoa(cfg.options.MaxUsers)).IntVar(&cfg.options.MaxUsers)
+	app.Flag("acl.weak-passwords-file", "File of weak passwords to flag in redis_security_acl_user_weak_password, added to the bundled list: one a line, a 64-character hex SHA-256 hash or a plaintext password; '#' comments and blank lines ignored. Read once at start-up.").
+		Envar("REDIS_SECURITY_EXPORTER_ACL_WEAK_PASSWORDS_FILE").StringVar(&cfg.weakPasswordsFile)
+	bundled := &boolValue{flag: "acl.bundled-weak-passwords"}
+	app.Flag("acl.bundled-weak-passwords", "Check ACL users' passwords against the bundled list of Redis and vendor defaults and common passwords (--no-acl.bundled-weak-passwords: only --acl.weak-passwords-file, or no check without it).").
+		Envar("REDIS_SECURITY_EXPORTER_ACL_BUNDLED_WEAK_PASSWORDS").Default("true").SetValue(bundled)
+	cfg.bundledWeakPasswords = &bundled.value
 
 	cfg.collect = map[string]*bool{}
-	for _, e := range collector.All(collector.DefaultOptions()) {
+	for _, e := range collector.All(cfg.options) {
 		name := e.Scraper.Name()
 		v := &boolValue{flag: "collect." + name}
 		app.Flag("collect."+name, e.Scraper.Help()).
@@ -313,9 +323,20 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	if err != nil {
 		return nil, err
 	}
+	opts := cfg.options
+	weak, n, err := collector.LoadWeakPasswords(*cfg.bundledWeakPasswords, cfg.weakPasswordsFile)
+	if err != nil {
+		return nil, fmt.Errorf("--acl.weak-passwords-file: %w", err)
+	}
+	if weak != nil {
+		opts.WeakPasswords = weak
+		level.Info(logger).Log("msg", "loaded weak password hashes", "hashes", n)
+	} else {
+		level.Info(logger).Log("msg", "weak password check off: --no-acl.bundled-weak-passwords and no --acl.weak-passwords-file")
+	}
 	var scrapers []collector.Scraper
 	var names []string
-	for _, e := range collector.All(cfg.options) {
+	for _, e := range collector.All(opts) {
 		if *cfg.collect[e.Scraper.Name()] {
 			scrapers = append(scrapers, e.Scraper)
 			names = append(names, e.Scraper.Name())

@@ -64,6 +64,8 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 		{"unknown flag", []string{"--redis.password=x"}, nil, "unknown long flag"},
 		{"bad web config", []string{"--web.config.file=" + badWebConfig}, nil, "--web.config.file"},
 		{"telemetry path without slash", []string{"--web.telemetry-path=metrics"}, nil, "must start with /"},
+		{"missing weak passwords file", []string{"--acl.weak-passwords-file=" + filepath.Join(dir, "weak-nope")}, nil, "--acl.weak-passwords-file: open " + filepath.Join(dir, "weak-nope") + ": no such file"},
+		{"weak passwords file is a directory", []string{"--acl.weak-passwords-file=" + dir, "--no-acl.bundled-weak-passwords"}, nil, "--acl.weak-passwords-file: reading " + dir},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,9 +89,11 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 func TestEnvironmentVariables(t *testing.T) {
 	t.Parallel()
 	for env, want := range map[string]string{
-		"REDIS_ADDR=ftp://x":                        "is not one of redis, rediss, unix",
-		"REDIS_SECURITY_EXPORTER_LOG_LEVEL=chatty":  "--log.level",
-		"REDIS_SECURITY_EXPORTER_COLLECT_ACL=maybe": "collect.acl",
+		"REDIS_ADDR=ftp://x":                                                    "is not one of redis, rediss, unix",
+		"REDIS_SECURITY_EXPORTER_LOG_LEVEL=chatty":                              "--log.level",
+		"REDIS_SECURITY_EXPORTER_COLLECT_ACL=maybe":                             "collect.acl",
+		"REDIS_SECURITY_EXPORTER_ACL_WEAK_PASSWORDS_FILE=/nonexistent/weak.txt": "--acl.weak-passwords-file: open /nonexistent/weak.txt",
+		"REDIS_SECURITY_EXPORTER_ACL_BUNDLED_WEAK_PASSWORDS=maybe":              "acl.bundled-weak-passwords",
 	} {
 		cmd := exec.Command(os.Args[0], "--web.listen-address=127.0.0.1:0")
 		cmd.Env = []string{"RSE_TEST_MAIN=1", env}
@@ -175,6 +179,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 		"user password":     "canary-user-pw-0e77",
 		"tls key pass":      "canary-tls-key-pass-c4a1",
 		"wrong password":    "canary-wrong-pw-3b9e",
+		"weak list entry":   "canary-weak-list-6d0f",
 	}
 	tlsFiles := redistest.GenerateTLS(t, t.TempDir(), 24*time.Hour)
 	srv := redistest.Start(t, fmt.Sprintf("requirepass %s\nmasterauth %s\nmasteruser nobody\ntls-key-file-pass %s\n%s"+
@@ -182,7 +187,11 @@ func TestCanariesNeverLeak(t *testing.T) {
 		canaries["requirepass"], canaries["masterauth"], canaries["tls key pass"], tlsFiles.ServerConfig(),
 		canaries["exporter password"], canaries["user password"]))
 
-	good := startExporter(t, []string{"REDIS_ADDR=" + srv.Addr(), "REDIS_USER=exporter", "REDIS_PASSWORD=" + canaries["exporter password"]}, "--log.level=debug")
+	// The operator's weak list holds a canary of its own and app's password.
+	weakFile := filepath.Join(t.TempDir(), "weak.txt")
+	os.WriteFile(weakFile, []byte(canaries["weak list entry"]+"\n"+canaries["user password"]+"\n"), 0o600)
+	good := startExporter(t, []string{"REDIS_ADDR=" + srv.Addr(), "REDIS_USER=exporter", "REDIS_PASSWORD=" + canaries["exporter password"]},
+		"--log.level=debug", "--acl.weak-passwords-file="+weakFile)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte(canaries["wrong password"]), 0o600)
 	bad := startExporter(t, []string{"REDIS_ADDR=" + srv.Addr(), "REDIS_USER=exporter"}, "--log.level=debug", "--redis.password-file="+pwFile)
@@ -196,6 +205,9 @@ func TestCanariesNeverLeak(t *testing.T) {
 	}
 	if !strings.Contains(outputs[0], "redis_security_up 1") {
 		t.Fatalf("good exporter is not up:\n%s\nlogs:\n%s", outputs[0], good.logs())
+	}
+	if !strings.Contains(outputs[0], `redis_security_acl_user_weak_password{user="app"} 1`) {
+		t.Errorf("app's password, listed in the weak passwords file, is not flagged")
 	}
 	for _, p := range []*exporterProcess{bad, noAuth} {
 		if m := get(t, p.url+"/metrics"); !strings.Contains(m, "redis_security_up 0") {

@@ -24,6 +24,11 @@ var (
 	aclUserUnrestrictedDesc = newDesc("acl_user_unrestricted",
 		"1 if the user's rules (root or any selector) grant every command (+@all), key (~*) or channel (&*).",
 		"user", "scope")
+	aclUserWeakPasswordDesc = newDesc("acl_user_weak_password",
+		"1 if one of the user's passwords is a known weak or default password (bundled list and --acl.weak-passwords-file).",
+		"user")
+	aclUserSharedPasswordDesc = newDesc("acl_user_shared_password",
+		"1 if one of the user's passwords is also another user's.", "user")
 	exposedWithoutAuthDesc = newDesc("exposed_without_auth",
 		"1 when a listener is reachable beyond loopback, auth is not required, and protected mode is not in effect (6.x: only without bind; 7.0+: whenever default is nopass).")
 )
@@ -31,7 +36,8 @@ var (
 // ACL collects users and their posture from ACL LIST, and decides whether the
 // server is exposed without authentication.
 type ACL struct {
-	// WeakPasswords, when set, flags users whose password hash is in it.
+	// WeakPasswords, when set, flags users whose password hash is in it;
+	// when nil, acl_user_weak_password is not reported.
 	WeakPasswords PasswordSet
 }
 
@@ -40,7 +46,7 @@ func (ACL) Name() string { return "acl" }
 
 // Help implements Scraper.
 func (ACL) Help() string {
-	return "Collect ACL users (enabled, nopass, unrestricted), whether AUTH is required, and whether the server is exposed without auth, from ACL LIST and CONFIG GET."
+	return "Collect ACL users (enabled, nopass, unrestricted, weak or shared password), whether AUTH is required, and whether the server is exposed without auth, from ACL LIST and CONFIG GET."
 }
 
 // Plan implements Scraper.
@@ -52,13 +58,14 @@ func (ACL) Plan(p *Plan) {
 // Describe implements Scraper.
 func (ACL) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{authRequiredDesc, aclUsersDesc, aclUserEnabledDesc,
-		aclUserNopassDesc, aclUserUnrestrictedDesc, exposedWithoutAuthDesc} {
+		aclUserNopassDesc, aclUserUnrestrictedDesc, aclUserWeakPasswordDesc,
+		aclUserSharedPasswordDesc, exposedWithoutAuthDesc} {
 		ch <- d
 	}
 }
 
 // Scrape implements Scraper.
-func (ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
+func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
 	users, err := ACLUsers(r, logger)
 	if err != nil {
 		return err
@@ -67,6 +74,14 @@ func (ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) er
 	// Redis 6.0 has no channel permissions: every user may use every channel.
 	channelsImplicit := facts.Known && !facts.Server.CompatVersion.AtLeast(6, 2)
 
+	// How many users hold each password hash. The hashes are compared
+	// here and never leave this function.
+	holders := map[string]int{}
+	for _, u := range users {
+		for _, h := range dedupe(u.PasswordHashes) {
+			holders[h]++
+		}
+	}
 	var def *aclrule.User
 	enabled := map[bool]int{}
 	for i, u := range users {
@@ -77,6 +92,11 @@ func (ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) er
 			v := u.Unrestricted(s) || (s == aclrule.ScopeChannels && channelsImplicit)
 			gauge(ch, aclUserUnrestrictedDesc, boolValue(v), u.Name, string(s))
 		}
+		if a.WeakPasswords != nil {
+			gauge(ch, aclUserWeakPasswordDesc, boolValue(anyHash(u, a.WeakPasswords.ContainsHash)), u.Name)
+		}
+		shared := anyHash(u, func(h string) bool { return holders[h] > 1 })
+		gauge(ch, aclUserSharedPasswordDesc, boolValue(shared), u.Name)
 		if u.Name == "default" {
 			def = &users[i]
 		}
@@ -95,6 +115,17 @@ func (ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) er
 	}
 	gauge(ch, exposedWithoutAuthDesc, boolValue(exposed))
 	return nil
+}
+
+// anyHash reports whether one of the user's password hashes satisfies f. A
+// nopass user has no hash: any password works, which nopass reports.
+func anyHash(u aclrule.User, f func(hexSHA256 string) bool) bool {
+	for _, h := range u.PasswordHashes {
+		if f(h) {
+			return true
+		}
+	}
+	return false
 }
 
 // ACLUsers parses the ACL LIST reply, sorted by name. Lines that do not parse

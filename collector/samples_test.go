@@ -146,6 +146,8 @@ var familyTypes = map[string]string{
 	"redis_security_acl_user_nopass":                          "gauge",
 	"redis_security_acl_user_unrestricted":                    "gauge",
 	"redis_security_exposed_without_auth":                     "gauge",
+	"redis_security_acl_user_weak_password":                   "gauge",
+	"redis_security_acl_user_shared_password":                 "gauge",
 	"redis_security_acl_log_events_total":                     "counter",
 	"redis_security_acl_log_entries":                          "gauge",
 	"redis_security_acl_log_last_event_timestamp_seconds":     "gauge",
@@ -241,6 +243,11 @@ func exposition(tb testing.TB, reg prometheus.Gatherer, samples string) string {
 // default and ops (+@all, same password); 4 failed AUTHs, 1 NOAUTH, 2 NOPERM.
 const (
 	aclUsers = `
+		redis_security_acl_user_shared_password{user="alice"} 0
+		redis_security_acl_user_shared_password{user="bob"} 0
+		redis_security_acl_user_shared_password{user="carol"} 0
+		redis_security_acl_user_shared_password{user="default"} 1
+		redis_security_acl_user_shared_password{user="ops"} 1
 		redis_security_acl_user_enabled{user="alice"} 1
 		redis_security_acl_user_enabled{user="bob"} 1
 		redis_security_acl_user_enabled{user="carol"} 0

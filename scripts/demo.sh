@@ -243,7 +243,7 @@ fi
 say "exporter on http://127.0.0.1:$exporter_port, pid $exporter_pid, as ACL user redis_security_exporter"
 
 # --- the findings ------------------------------------------------------------
-findings=$(grep -E '^redis_security_(up|server_info|exposed_without_auth|auth_required|bind_all_interfaces|bind_non_loopback|protected_mode_enabled|acl_user_nopass|unixsocket_world_accessible|unixsocket_permissions|idle_timeout_seconds|scrape_command_denied|auth_failures_total|acl_denied_total|error_replies_total)[{ ]|^redis_security_enable_config\{.*value="yes"|^redis_security_acl_user_unrestricted\{.*scope="commands"' <<<"$metrics" || true)
+findings=$(grep -E '^redis_security_(up|server_info|exposed_without_auth|auth_required|bind_all_interfaces|bind_non_loopback|protected_mode_enabled|acl_user_nopass|acl_user_weak_password|acl_user_shared_password|unixsocket_world_accessible|unixsocket_permissions|idle_timeout_seconds|scrape_command_denied|auth_failures_total|acl_denied_total|error_replies_total)[{ ]|^redis_security_enable_config\{.*value="yes"|^redis_security_acl_user_unrestricted\{.*scope="commands"' <<<"$metrics" || true)
 echo
 printf '%sWhat the exporter found%s %s(1 = yes; %s of its %s redis_security_* lines)%s\n' "$bold" "$off" "$dim" \
 	"$(grep -c . <<<"$findings")" "$(grep -c '^redis_security_' <<<"$metrics")" "$off"
@@ -268,6 +268,8 @@ fi
 [ "$(value redis_security_auth_required)" = 0 ] && printf '    %s!%s %s\n' "$red" "$off" "AUTH is not required (the default user has no password)"
 nopass=$(grep -E '^redis_security_acl_user_nopass\{' <<<"$metrics" | grep -E ' 1$' | sed -n 's/.*user="\([^"]*\)".*/\1/p' | paste -sd, - || true)
 [ -n "$nopass" ] && printf '    %s!%s ACL users without a password: %s\n' "$red" "$off" "$nopass"
+weak=$(grep -E '^redis_security_acl_user_weak_password\{' <<<"$metrics" | grep -E ' 1$' | sed -n 's/.*user="\([^"]*\)".*/\1/p' | paste -sd, - || true)
+[ -n "$weak" ] && printf '    %s!%s ACL users with a weak or default password: %s\n' "$red" "$off" "$weak"
 unrestricted=$(grep -E '^redis_security_acl_user_unrestricted\{.*scope="commands"' <<<"$metrics" | grep -E ' 1$' | sed -n 's/.*user="\([^"]*\)".*/\1/p' | paste -sd, - || true)
 [ -n "$unrestricted" ] && printf '    %s!%s ACL users allowed every command: %s\n' "$red" "$off" "$unrestricted"
 explain 'redis_security_unixsocket_world_accessible' "the unix socket is open to every local user (unixsocketperm 777)"
