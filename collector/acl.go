@@ -131,34 +131,63 @@ func anyHash(u aclrule.User, f func(hexSHA256 string) bool) bool {
 // ACLUsers parses the ACL LIST reply, sorted by name. Lines that do not parse
 // are logged (without their content: they hold password hashes) and skipped.
 func ACLUsers(r *Replies, logger log.Logger) ([]aclrule.User, error) {
-	v, err := r.Command("ACL", "LIST")
+	a, err := r.aclList()
 	if err != nil {
 		return nil, err
 	}
+	for _, i := range a.skipped {
+		level.Warn(logger).Log("msg", "skipping unparsable ACL LIST entry", "entry", i)
+	}
+	return a.users, nil
+}
+
+// aclList is the parsed ACL LIST reply of a scrape, shared by the collectors
+// that need it (parsing a thousand users once instead of three times).
+type aclList struct {
+	users []aclrule.User // sorted by name, first line of a duplicate name wins
+	// lines holds each user's raw line, for cache keys only: it carries
+	// password hashes and never leaves memory.
+	lines   map[string]string
+	skipped []int // indexes of lines that did not parse
+	err     error
+}
+
+func (r *Replies) aclList() (*aclList, error) {
+	if r.acl != nil {
+		return r.acl, r.acl.err
+	}
+	r.acl = parseACLList(r)
+	return r.acl, r.acl.err
+}
+
+func parseACLList(r *Replies) *aclList {
+	v, err := r.Command("ACL", "LIST")
+	if err != nil {
+		return &aclList{err: err}
+	}
 	lines, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("ACL LIST: unexpected reply type %T", v)
+		return &aclList{err: fmt.Errorf("ACL LIST: unexpected reply type %T", v)}
 	}
-	users := make([]aclrule.User, 0, len(lines))
-	seen := map[string]bool{}
+	a := &aclList{users: make([]aclrule.User, 0, len(lines)), lines: make(map[string]string, len(lines))}
 	for i, l := range lines {
 		s, ok := l.(string)
 		if !ok {
-			return nil, fmt.Errorf("ACL LIST: element %d is %T, not a string", i, l)
+			return &aclList{err: fmt.Errorf("ACL LIST: element %d is %T, not a string", i, l)}
 		}
 		u, err := aclrule.Parse(s)
 		if err != nil {
-			level.Warn(logger).Log("msg", "skipping unparsable ACL LIST entry", "entry", i, "err", err)
+			a.skipped = append(a.skipped, i) // the error quotes nothing, but say only where
 			continue
 		}
-		if seen[u.Name] {
+		if _, dup := a.lines[u.Name]; dup {
 			continue
 		}
-		seen[u.Name] = true
-		users = append(users, u)
+		a.lines[u.Name] = s
+		a.users = append(a.users, u)
 	}
-	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
-	return users, nil
+	sort.Slice(a.users, func(i, j int) bool { return a.users[i].Name < a.users[j].Name })
+	return a
 }
 
 // exposedWithoutAuth applies the protected-mode rules of the server's version.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/go-kit/log"
@@ -373,36 +372,13 @@ func (g gates) allows(command string) (allowed, known bool) {
 	return v != "no", true
 }
 
-// aclUsersWithLines returns the users and each user's raw ACL LIST line
-// (for cache keys only: it holds password hashes and never leaves memory).
+// aclUsersWithLines returns the users and each user's raw ACL LIST line.
 func aclUsersWithLines(r *Replies) ([]aclrule.User, map[string]string, error) {
-	v, err := r.Command("ACL", "LIST")
+	a, err := r.aclList()
 	if err != nil {
 		return nil, nil, err
 	}
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, nil, fmt.Errorf("ACL LIST: unexpected reply type %T", v)
-	}
-	var users []aclrule.User
-	lines := map[string]string{}
-	for _, l := range arr {
-		s, ok := l.(string)
-		if !ok {
-			continue
-		}
-		u, err := aclrule.Parse(s)
-		if err != nil {
-			continue // logged by the acl collector
-		}
-		if _, dup := lines[u.Name]; dup {
-			continue
-		}
-		lines[u.Name] = s
-		users = append(users, u)
-	}
-	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
-	return users, lines, nil
+	return a.users, a.lines, nil
 }
 
 func isReplyError(err error) bool {

@@ -48,6 +48,8 @@ type Replies struct {
 	commands  map[string]Result
 	// denied maps each command name sent to whether it was refused with NOPERM.
 	denied map[string]bool
+	// acl memoizes the parsed ACL LIST (see aclList).
+	acl *aclList
 }
 
 // NewReplies pairs the calls of a plan with their results (same order and
@@ -155,6 +157,9 @@ func (r *Replies) Merge(o *Replies) {
 	}
 	for k, v := range o.commands {
 		r.commands[k] = v
+	}
+	if _, ok := o.commands[commandKey([]string{"ACL", "LIST"})]; ok {
+		r.acl = nil
 	}
 	for k, v := range o.denied {
 		r.denied[k] = r.denied[k] || v
