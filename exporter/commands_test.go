@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
 
@@ -109,4 +110,43 @@ func TestDryRunDeniedFallsBackToRules(t *testing.T) {
 	if log := srv.Do("default", "admin-pw", "ACL", "LOG").([]any); len(log) != 0 {
 		t.Errorf("the exporter kept causing denials: %d ACL LOG entries", len(log))
 	}
+}
+
+// TestCommandTableFollowsRestart: COMMAND INFO is cached per server run; a
+// restart with another rename-command is noticed in the same scrape.
+func TestCommandTableFollowsRestart(t *testing.T) {
+	t.Parallel()
+	conf := "user default on >admin-pw ~* &* +@all\n" + leastPrivilegeACL + "\n"
+	srv := redistest.Start(t, conf+"rename-command FLUSHALL \"\"")
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+	scrape(t, tg, 5*time.Second)
+	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{`redis_security_command_available{command="FLUSHALL"}`: 0})
+	srv.Stop()
+	redistest.StartWith(t, redistest.Options{Port: srv.Port, Config: conf})
+	waitFor(t, 10*time.Second, func() bool { return scrape(t, tg, 3*time.Second)["redis_security_up"] == 1 })
+	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{
+		`redis_security_command_available{command="FLUSHALL"}`:              1,
+		`redis_security_command_allowed{command="FLUSHALL",user="default"}`: 1,
+	})
+}
+
+// TestMaxUsersCap: users beyond --commands.max-users are counted, not
+// evaluated, and allowed_users covers the evaluated ones.
+func TestMaxUsersCap(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\nuser a1 on >x ~* +@all\nuser a2 on >x ~* +@all\n"+leastPrivilegeACL)
+	opts := collector.DefaultOptions()
+	opts.MaxUsers = 2
+	var scrapers []collector.Scraper
+	for _, e := range collector.All(opts) {
+		scrapers = append(scrapers, e.Scraper)
+	}
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", scrapers: scrapers})
+	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{
+		"redis_security_command_users_not_evaluated":                       2, // default and exporter (after a1, a2)
+		`redis_security_command_allowed{command="FLUSHDB",user="a1"}`:      1,
+		`redis_security_command_allowed{command="FLUSHDB",user="a2"}`:      1,
+		`redis_security_command_allowed{command="FLUSHDB",user="default"}`: absent,
+		`redis_security_command_allowed_users{command="FLUSHDB"}`:          2,
+	})
 }
