@@ -273,6 +273,12 @@ weak=$(grep -E '^redis_security_acl_user_weak_password\{' <<<"$metrics" | grep -
 unrestricted=$(grep -E '^redis_security_acl_user_unrestricted\{.*scope="commands"' <<<"$metrics" | grep -E ' 1$' | sed -n 's/.*user="\([^"]*\)".*/\1/p' | paste -sd, - || true)
 [ -n "$unrestricted" ] && printf '    %s!%s ACL users allowed every command: %s\n' "$red" "$off" "$unrestricted"
 explain 'redis_security_unixsocket_world_accessible' "the unix socket is open to every local user (unixsocketperm 777)"
+for cmd in FLUSHALL CONFIG DEBUG MODULE; do
+	who=$(grep -E "^redis_security_command_allowed\{command=\"$cmd\"" <<<"$metrics" | grep -E ' 1$' | sed -n 's/.*user="\([^"]*\)".*/\1/p' | paste -sd, - || true)
+	[ -n "$who" ] && printf '    %s!%s users who may run %s: %s\n' "$red" "$off" "$cmd" "$who"
+done
+events=$(grep -E '^redis_security_acl_log_events_total\{' <<<"$metrics" | sed -n 's/.*reason="\([^"]*\)",username="\([^"]*\)"} \(.*\)/\3 \1 as \2/p' | paste -sd';' - || true)
+[ -n "$events" ] && printf '    %s!%s ACL LOG events (count reason as user): %s\n' "$red" "$off" "$events"
 grep -E '^redis_security_enable_config\{' <<<"$metrics" | grep 'enable-debug-command' | grep -q 'value="yes"' &&
 	printf '    %s!%s %s\n' "$red" "$off" "DEBUG is enabled"
 [ "$(value redis_security_idle_timeout_seconds)" = 0 ] && printf '    %s!%s %s\n' "$red" "$off" "idle clients are never disconnected (timeout 0)"
