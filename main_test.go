@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
@@ -380,5 +383,86 @@ func TestREADMEShowsTheLeastPrivilegedUser(t *testing.T) {
 		if !strings.Contains(string(readme), want) {
 			t.Errorf("README lacks %q", want)
 		}
+	}
+}
+
+// TestWebConfigTLSAndBasicAuth: the exporter's own endpoint serves TLS and
+// bcrypt basic auth through exporter-toolkit's --web.config.file.
+func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "")
+	dir := t.TempDir()
+	certs := redistest.GenerateTLS(t, dir, 24*time.Hour)
+	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web.yml")
+	os.WriteFile(webConfig, []byte(fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  min_version: TLS13\nbasic_auth_users:\n  prometheus: %s\n",
+		certs.ServerCert, certs.ServerKey, hash)), 0o600)
+
+	port := redistest.FreePort(t)
+	cmd := exec.Command(os.Args[0], fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--web.config.file="+webConfig, "--redis.addr="+srv.Addr())
+	cmd.Env = []string{"RSE_TEST_MAIN=1"}
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	pool := x509.NewCertPool()
+	ca, _ := os.ReadFile(certs.CA)
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	url := fmt.Sprintf("https://127.0.0.1:%d/metrics", port)
+	do := func(user, pass string) (*http.Response, error) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		return client.Do(req)
+	}
+	var resp *http.Response
+	waitUntil := time.Now().Add(10 * time.Second)
+	for {
+		if resp, err = do("prometheus", "scrape-secret"); err == nil || time.Now().After(waitUntil) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("https with basic auth: %v\nlogs:\n%s", err, logs.String())
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "redis_security_up 1") {
+		t.Fatalf("authorized scrape: %s\n%s", resp.Status, body)
+	}
+	for _, c := range []struct{ user, pass string }{{"prometheus", "wrong"}, {"", ""}, {"other", "scrape-secret"}} {
+		resp, err := do(c.user, c.pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("user %q password %q: %s, want 401", c.user, c.pass, resp.Status)
+		}
+	}
+	// min_version TLS13 is honoured.
+	tls12 := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12}}}
+	if resp, err := tls12.Get(url); err == nil {
+		resp.Body.Close()
+		t.Error("a TLS 1.2 client was served despite min_version TLS13")
+	}
+	// Plain HTTP is not served.
+	if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); err == nil {
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP served metrics")
+		}
+		resp.Body.Close()
+	}
+	if strings.Contains(logs.String(), "scrape-secret") || strings.Contains(logs.String(), string(hash)) {
+		t.Error("the basic auth secret leaked into the logs")
 	}
 }
