@@ -466,3 +466,16 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		t.Error("the basic auth secret leaked into the logs")
 	}
 }
+
+// TestREADMEListsEveryCheck: every check id is documented with its severity.
+func TestREADMEListsEveryCheck(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range collector.Checks {
+		if !strings.Contains(string(readme), fmt.Sprintf("| `%s` | %s |", c.ID, c.Severity)) {
+			t.Errorf("README does not list check %s (%s)", c.ID, c.Severity)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -22,6 +23,8 @@ var (
 		"Time of the newest ACL LOG event per reason (before 7.2: derived from age-seconds).", "reason")
 	aclLogLostDesc = newDesc("acl_log_lost_events_total",
 		"ACL LOG entries created and dropped (evicted from a full log, or reset) before the exporter read them, from gaps in entry ids (7.2+); each held at least one event.")
+	aclLogMaxLengthDesc = newDesc("acl_log_max_length",
+		"acllog-max-len: how many entries ACL LOG keeps; 0 = failed AUTH and denials are not logged.")
 	aclLogSourceDesc = newDesc("acl_log_source_events",
 		"Events in the current ACL LOG per client address (IP without port, \"unix\" for unix sockets), for the top sources per reason only.",
 		"reason", "source")
@@ -65,7 +68,7 @@ func (ACLLog) Plan(p *Plan) {
 
 // Describe implements Scraper.
 func (ACLLog) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{aclLogEventsDesc, aclLogEntriesDesc, aclLogLastEventDesc, aclLogLostDesc, aclLogSourceDesc, authFailuresDesc} {
+	for _, d := range []*prometheus.Desc{aclLogMaxLengthDesc, aclLogEventsDesc, aclLogEntriesDesc, aclLogLastEventDesc, aclLogLostDesc, aclLogSourceDesc, authFailuresDesc} {
 		ch <- d
 	}
 }
@@ -79,6 +82,9 @@ func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logge
 	} else if ok {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			s.acllogMaxLen = min(n, maxACLLogLen)
+			gauge(ch, aclLogMaxLengthDesc, float64(n))
+		} else {
+			errs = append(errs, fmt.Errorf("CONFIG acllog-max-len %q is not a count", v))
 		}
 	}
 	facts := r.Facts()

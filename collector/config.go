@@ -58,6 +58,8 @@ var (
 	persistencePathDesc = newDesc("persistence_path_info",
 		"Where the server writes its dump (dir, dbfilename); a change is an event worth alerting on. Always 1.",
 		"dir", "dbfilename")
+	replicaReadOnlyDesc = newDesc("replica_read_only",
+		"1 if replica-read-only is yes (a replica refuses writes from clients).")
 	persistencePathSuspiciousDesc = newDesc("persistence_path_suspicious",
 		"1 if dir/dbfilename point at .ssh, authorized_keys, cron, /etc, web roots, *.php, *.so ... (the CONFIG SET dir attack).")
 )
@@ -76,7 +78,7 @@ var configParams = []string{
 	"client-output-buffer-limit", "client-query-buffer-limit", "proto-max-bulk-len",
 	"timeout", "tcp-keepalive", "maxmemory", "maxmemory-clients",
 	"enable-debug-command", "enable-module-command", "enable-protected-configs",
-	"dir", "dbfilename",
+	"dir", "dbfilename", "replica-read-only",
 }
 
 // Config collects network exposure, TLS settings, resource limits and the
@@ -107,7 +109,7 @@ func (Config) Describe(ch chan<- *prometheus.Desc) {
 		tlsReplicationDesc, tlsClusterDesc, outputBufferLimitDesc, outputBufferSoftSecondsDesc,
 		queryBufferLimitDesc, protoMaxBulkLenDesc, idleTimeoutDesc, tcpKeepaliveDesc, maxmemoryDesc,
 		maxmemoryClientsDesc, enableConfigDesc, persistencePathDesc, persistencePathSuspiciousDesc,
-		listenerDesc, maxclientsDesc} {
+		listenerDesc, maxclientsDesc, replicaReadOnlyDesc} {
 		ch <- d
 	}
 }
@@ -233,6 +235,7 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 	}
 	c.yesNo(ch, tlsReplicationDesc, "tls-replication")
 	c.yesNo(ch, tlsClusterDesc, "tls-cluster")
+	c.yesNo(ch, replicaReadOnlyDesc, "replica-read-only")
 
 	if v, ok := c.get("client-output-buffer-limit"); ok {
 		limits, err := parseOutputBufferLimits(v)

@@ -147,6 +147,8 @@ var familyTypes = map[string]string{
 	"redis_security_acl_user_unrestricted":                    "gauge",
 	"redis_security_exposed_without_auth":                     "gauge",
 	"redis_security_acl_user_weak_password":                   "gauge",
+	"redis_security_replica_read_only":                        "gauge",
+	"redis_security_acl_log_max_length":                       "gauge",
 	"redis_security_acl_user_shared_password":                 "gauge",
 	"redis_security_acl_log_events_total":                     "counter",
 	"redis_security_acl_log_entries":                          "gauge",
@@ -402,6 +404,12 @@ const aclLog = `
 		redis_security_acl_log_source_events{reason="key",source="127.0.0.1"} 1
 `
 
+// aclLogMaxLength: recorded in the multi-parameter CONFIG GET (7.0+); the
+// hand-written 6.2 replies leave acllog-max-len out.
+const aclLogMaxLength = `
+		redis_security_acl_log_max_length 128
+`
+
 // aclLogLost: 7.2+ entries have ids, and the recorded ones (0-3) have no gap.
 const aclLogLost = `
 		redis_security_acl_log_lost_events_total 0
@@ -413,10 +421,10 @@ var sampleExpectations = map[string]string{
 		redis_security_tls_replication_enabled 0
 		redis_security_tls_cluster_enabled 0
 ` + aclLog,
-	"redis-7.0":  serverInfo("redis", "7.0.15") + infoCommon + evicted + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24472") + aclLog,
-	"redis-7.2":  serverInfo("redis", "7.2.6") + infoCommon + evicted + aclDenied + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24337") + aclLog + aclLogLost,
-	"redis-7.4":  serverInfo("redis", "7.4.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24382") + aclLog + aclLogLost,
-	"valkey-8.0": serverInfo("valkey", "8.0.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24636") + aclLog + aclLogLost,
+	"redis-7.0":  serverInfo("redis", "7.0.15") + infoCommon + evicted + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24472") + aclLogMaxLength + aclLog,
+	"redis-7.2":  serverInfo("redis", "7.2.6") + infoCommon + evicted + aclDenied + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24337") + aclLogMaxLength + aclLog + aclLogLost,
+	"redis-7.4":  serverInfo("redis", "7.4.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24382") + aclLogMaxLength + aclLog + aclLogLost,
+	"valkey-8.0": serverInfo("valkey", "8.0.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24636") + aclLogMaxLength + aclLog + aclLogLost,
 }
 
 func TestSamples(t *testing.T) {

@@ -89,8 +89,13 @@ func TestWeakAndSharedSecrets(t *testing.T) {
 			`redis_security_acl_user_shared_password{user="bob"}`:      0,
 			`redis_security_acl_user_shared_password{user="dave"}`:     0,
 		})
-		// No label value carries a password, not even "password".
+		// No label value carries a password, not even "password". Check
+		// ids (user_weak_password ...) are names from the code, not values
+		// from the server: they are left out of the search.
 		for key := range got {
+			if strings.HasPrefix(key, "redis_security_check_failed{") {
+				continue
+			}
 			if i := strings.IndexByte(key, '{'); i >= 0 {
 				for user, pw := range passwords {
 					if strings.Contains(strings.ToLower(key[i:]), strings.ToLower(pw)) {

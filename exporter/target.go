@@ -137,6 +137,7 @@ func (t *Target) Describe(ch chan<- *prometheus.Desc) {
 	for _, s := range t.scrapers {
 		s.Describe(ch)
 	}
+	collector.DescribeFindings(ch)
 }
 
 // Scrape scrapes the target once, or joins the scrape already in flight, and
@@ -244,6 +245,9 @@ func (t *Target) scrape(ctx context.Context) []prometheus.Metric {
 		emit(collectorSuccessDesc, success, s.Name())
 		emit(collectorDurationDesc, time.Since(sStart).Seconds(), s.Name())
 	}
+	// Findings read the metrics above: a check whose inputs are missing
+	// (denied, disabled collector, older version) is not evaluated.
+	out = append(out, collector.FindingMetrics(collector.Evaluate(out, time.Now()))...)
 	emit(scrapeDurationDesc, time.Since(start).Seconds())
 	return out
 }

@@ -1,0 +1,509 @@
+package collector
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Severity ranks findings.
+type Severity string
+
+// Severities, most severe first.
+const (
+	Critical Severity = "critical"
+	High     Severity = "high"
+	Medium   Severity = "medium"
+	Low      Severity = "low"
+)
+
+// Severities lists every severity, most severe first.
+var Severities = []Severity{Critical, High, Medium, Low}
+
+// Rank orders severities: critical 4 ... low 1, unknown 0.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return len(Severities) - i
+		}
+	}
+	return 0
+}
+
+// ParseSeverity parses a severity name.
+func ParseSeverity(s string) (Severity, bool) {
+	for _, v := range Severities {
+		if string(v) == strings.ToLower(s) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Check is one posture check, evaluated over the metrics of a scrape: every
+// check reads what the collectors already report, so no logic is repeated.
+type Check struct {
+	ID          string
+	Severity    Severity
+	Title       string
+	Remediation string
+	// eval returns (failed, evaluated); evaluated is false when an input
+	// was not collected (denied, older version, collector disabled): such a
+	// check is left out rather than reported as passing.
+	eval func(ix *index) (failed, evaluated bool)
+}
+
+// Finding is the result of an evaluated check.
+type Finding struct {
+	Check
+	Failed bool
+}
+
+var (
+	checkFailedDesc = newDesc("check_failed",
+		"One series per evaluated posture check: 1 = finding present. Checks whose inputs were not collected are absent.",
+		"check", "severity")
+	findingsDesc = newDesc("findings",
+		"Number of failing checks per severity.", "severity")
+)
+
+// DescribeFindings sends the findings' Descs.
+func DescribeFindings(ch chan<- *prometheus.Desc) {
+	ch <- checkFailedDesc
+	ch <- findingsDesc
+}
+
+// FindingMetrics turns findings into check_failed and findings series.
+func FindingMetrics(fs []Finding) []prometheus.Metric {
+	out := make([]prometheus.Metric, 0, len(fs)+len(Severities))
+	counts := map[Severity]int{}
+	for _, f := range fs {
+		out = append(out, prometheus.MustNewConstMetric(checkFailedDesc, prometheus.GaugeValue, boolValue(f.Failed), f.ID, string(f.Severity)))
+		if f.Failed {
+			counts[f.Severity]++
+		}
+	}
+	if len(fs) > 0 {
+		for _, s := range Severities {
+			out = append(out, prometheus.MustNewConstMetric(findingsDesc, prometheus.GaugeValue, float64(counts[s]), string(s)))
+		}
+	}
+	return out
+}
+
+// Evaluate runs every check over the metrics of one scrape, in Checks order.
+func Evaluate(metrics []prometheus.Metric, now time.Time) []Finding {
+	ix := newIndex(metrics, now)
+	var out []Finding
+	for _, c := range Checks {
+		failed, ok := c.eval(ix)
+		if ok {
+			out = append(out, Finding{Check: c, Failed: failed})
+		}
+	}
+	return out
+}
+
+// SortFindings orders failing first, then by severity and id.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Failed != fs[j].Failed {
+			return fs[i].Failed
+		}
+		if fs[i].Severity.Rank() != fs[j].Severity.Rank() {
+			return fs[i].Severity.Rank() > fs[j].Severity.Rank()
+		}
+		return fs[i].ID < fs[j].ID
+	})
+}
+
+// sample is one series of the scrape.
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+// index holds the scrape's series by metric name (without the namespace).
+type index struct {
+	series map[string][]sample
+	now    time.Time
+}
+
+func newIndex(metrics []prometheus.Metric, now time.Time) *index {
+	ix := &index{series: map[string][]sample{}, now: now}
+	for _, m := range metrics {
+		name := strings.TrimPrefix(descName(m.Desc()), Namespace+"_")
+		if !indexed[name] {
+			continue // only what the checks read: a scrape may have thousands of series
+		}
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			continue
+		}
+		s := sample{labels: map[string]string{}}
+		for _, l := range pb.GetLabel() {
+			s.labels[l.GetName()] = l.GetValue()
+		}
+		switch {
+		case pb.Gauge != nil:
+			s.value = pb.GetGauge().GetValue()
+		case pb.Counter != nil:
+			s.value = pb.GetCounter().GetValue()
+		default:
+			continue
+		}
+		ix.series[name] = append(ix.series[name], s)
+	}
+	return ix
+}
+
+// descName extracts a Desc's fully-qualified name. client_golang offers no
+// accessor; its String() form is stable ("Desc{fqName: \"...\", ...").
+func descName(d *prometheus.Desc) string {
+	s := d.String()
+	const marker = `fqName: "`
+	i := strings.Index(s, marker)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(marker):]
+	if j := strings.IndexByte(s, '"'); j >= 0 {
+		return s[:j]
+	}
+	return ""
+}
+
+// value returns the single series of a metric whose labels match.
+func (ix *index) value(name string, match ...string) (float64, bool) {
+	for _, s := range ix.series[name] {
+		if labelsMatch(s.labels, match) {
+			return s.value, true
+		}
+	}
+	return 0, false
+}
+
+// each returns every series of a metric whose labels match.
+func (ix *index) each(name string, match ...string) []sample {
+	var out []sample
+	for _, s := range ix.series[name] {
+		if labelsMatch(s.labels, match) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (ix *index) has(name string) bool { return len(ix.series[name]) > 0 }
+
+func labelsMatch(l map[string]string, match []string) bool {
+	for i := 0; i+1 < len(match); i += 2 {
+		if l[match[i]] != match[i+1] {
+			return false
+		}
+	}
+	return true
+}
+
+// is1 evaluates "metric == 1".
+func is1(name string, match ...string) func(*index) (bool, bool) {
+	return func(ix *index) (bool, bool) {
+		v, ok := ix.value(name, match...)
+		return v == 1, ok
+	}
+}
+
+// is0 evaluates "metric == 0".
+func is0(name string, match ...string) func(*index) (bool, bool) {
+	return func(ix *index) (bool, bool) {
+		v, ok := ix.value(name, match...)
+		return v == 0, ok
+	}
+}
+
+// enabledUsers returns the names of enabled ACL users.
+func (ix *index) enabledUsers() (map[string]bool, bool) {
+	if !ix.has("acl_user_enabled") {
+		return nil, false
+	}
+	out := map[string]bool{}
+	for _, s := range ix.each("acl_user_enabled") {
+		if s.value == 1 {
+			out[s.labels["user"]] = true
+		}
+	}
+	return out, true
+}
+
+// anyEnabledUser evaluates "some enabled user (other than skip) has metric == 1".
+func anyEnabledUser(name, skip string, match ...string) func(*index) (bool, bool) {
+	return func(ix *index) (bool, bool) {
+		users, ok := ix.enabledUsers()
+		if !ok || !ix.has(name) {
+			return false, false
+		}
+		for _, s := range ix.each(name, match...) {
+			if s.value == 1 && users[s.labels["user"]] && s.labels["user"] != skip {
+				return true, true
+			}
+		}
+		return false, true
+	}
+}
+
+// whenTLS evaluates f only when TLS is on.
+func whenTLS(f func(*index) (bool, bool)) func(*index) (bool, bool) {
+	return func(ix *index) (bool, bool) {
+		tls, ok := ix.value("tls_enabled")
+		if !ok {
+			return false, false
+		}
+		if tls != 1 {
+			return false, false // not applicable: tls_disabled covers it
+		}
+		return f(ix)
+	}
+}
+
+// certificateExpiryWarning is how early tls_certificate_expiring fires.
+const certificateExpiryWarning = 14 * 24 * time.Hour
+
+// Checks is every posture check, in report order. IDs are stable: alerts,
+// dashboards and users' silences refer to them.
+var Checks = []Check{
+	{ID: "exposed_without_auth", Severity: Critical,
+		Title:       "Reachable beyond loopback and usable without a password",
+		Remediation: "Give the default user a password (ACL SETUSER default on resetpass >PASSWORD, or requirepass) or turn it off (user default off), keep protected-mode yes, and bind only the private addresses clients use (bind 10.0.0.5 127.0.0.1 -::1).",
+		eval:        is1("exposed_without_auth")},
+	{ID: "persistence_path_suspicious", Severity: Critical,
+		Title:       "dir/dbfilename point where a dump becomes code or a login (the CONFIG SET dir attack)",
+		Remediation: "Restore dir and dbfilename (dir /var/lib/redis, dbfilename dump.rdb), find who changed them (ACL LOG, CONFIG SET in MONITOR/audit logs), keep enable-protected-configs no and deny +config|set to applications (-@dangerous).",
+		eval:        is1("persistence_path_suspicious")},
+	{ID: "default_user_nopass", Severity: High,
+		Title:       "The default user accepts any connection without a password",
+		Remediation: "ACL SETUSER default resetpass >PASSWORD (or requirepass PASSWORD), or user default off and named users for every client.",
+		eval: func(ix *index) (bool, bool) {
+			v, ok := ix.value("auth_required")
+			return v == 0, ok
+		}},
+	{ID: "user_nopass", Severity: High,
+		Title:       "An enabled ACL user accepts any password",
+		Remediation: "ACL SETUSER <user> resetpass >PASSWORD for each user with nopass, or turn the user off.",
+		eval:        anyEnabledUser("acl_user_nopass", "default")},
+	{ID: "user_weak_password", Severity: High,
+		Title:       "An enabled ACL user has a weak or default password",
+		Remediation: "ACL SETUSER <user> resetpass >LONG-RANDOM-PASSWORD (32+ random characters); default passwords such as foobared are the first ones tried.",
+		eval:        anyEnabledUser("acl_user_weak_password", "")},
+	{ID: "dangerous_command_default_user", Severity: High,
+		Title:       "The default user may run dangerous commands",
+		Remediation: "ACL SETUSER default -@dangerous (or user default off) and give administrators a named user.",
+		eval: func(ix *index) (bool, bool) {
+			if !ix.has("command_allowed") {
+				return false, false
+			}
+			for _, s := range ix.each("command_allowed", "user", "default") {
+				if s.value == 1 {
+					return true, true
+				}
+			}
+			return false, true
+		}},
+	{ID: "unixsocket_world_accessible", Severity: High,
+		Title:       "Every local user may connect through the unix socket",
+		Remediation: "unixsocketperm 770 (or 700) and put the clients in the socket's group.",
+		eval:        is1("unixsocket_world_accessible")},
+	{ID: "tls_weak_protocol", Severity: High,
+		Title:       "TLS 1.0 or 1.1 is accepted",
+		Remediation: "tls-protocols \"TLSv1.2 TLSv1.3\".",
+		eval: whenTLS(func(ix *index) (bool, bool) {
+			if !ix.has("tls_protocol_enabled") {
+				return false, false
+			}
+			v1, _ := ix.value("tls_protocol_enabled", "protocol", "TLSv1")
+			v11, _ := ix.value("tls_protocol_enabled", "protocol", "TLSv1.1")
+			return v1 == 1 || v11 == 1, true
+		})},
+	{ID: "tls_certificate_expiring", Severity: High,
+		Title:       "The server's TLS certificate expires within 14 days",
+		Remediation: "Renew the certificate and load it: CONFIG SET tls-cert-file /path/new.crt (and tls-key-file) reloads without a restart.",
+		eval: func(ix *index) (bool, bool) {
+			ss := ix.each("tls_certificate_not_after_timestamp_seconds")
+			if len(ss) == 0 {
+				return false, false
+			}
+			limit := float64(ix.now.Add(certificateExpiryWarning).Unix())
+			for _, s := range ss {
+				if s.value < limit {
+					return true, true
+				}
+			}
+			return false, true
+		}},
+	{ID: "known_vulnerabilities", Severity: High,
+		Title:       "The server's version has known vulnerabilities (an upper bound: distributions backport fixes)",
+		Remediation: "Upgrade to the latest patch release of the branch (see redis_security_vulnerability for the CVEs); if the distribution backports fixes, check its advisories.",
+		eval: func(ix *index) (bool, bool) {
+			ss := ix.each("known_vulnerabilities")
+			if len(ss) == 0 {
+				return false, false
+			}
+			for _, s := range ss {
+				if s.value > 0 {
+					return true, true
+				}
+			}
+			return false, true
+		}},
+	{ID: "bind_all_interfaces", Severity: Medium,
+		Title:       "Listens on every network interface",
+		Remediation: "bind 127.0.0.1 -::1 plus the private addresses clients use, instead of bind * -::* or 0.0.0.0.",
+		eval:        is1("bind_all_interfaces")},
+	{ID: "protected_mode_disabled", Severity: Medium,
+		Title:       "Protected mode is off",
+		Remediation: "protected-mode yes: remote clients are then refused whenever the default user has no password.",
+		eval:        is0("protected_mode_enabled")},
+	{ID: "tls_disabled", Severity: Medium,
+		Title:       "Reachable beyond loopback without TLS",
+		Remediation: "tls-port 6379, port 0, tls-cert-file, tls-key-file, tls-ca-cert-file; clients connect with rediss://.",
+		eval: func(ix *index) (bool, bool) {
+			tls, ok1 := ix.value("tls_enabled")
+			remote, ok2 := ix.value("bind_non_loopback")
+			if !ok1 || !ok2 {
+				return false, false
+			}
+			return tls == 0 && remote == 1, true
+		}},
+	{ID: "plaintext_port_with_tls", Severity: Medium,
+		Title:       "TLS is on but the plaintext port is still open",
+		Remediation: "port 0, so that only tls-port accepts clients.",
+		eval: whenTLS(func(ix *index) (bool, bool) {
+			v, ok := ix.value("plaintext_enabled")
+			return v == 1, ok
+		})},
+	{ID: "user_shared_password", Severity: Medium,
+		Title:       "Two ACL users share a password",
+		Remediation: "Give every user its own password (ACL SETUSER <user> resetpass >PASSWORD): a shared one cannot be rotated or revoked for one client.",
+		eval:        anyEnabledUser("acl_user_shared_password", "")},
+	{ID: "debug_command_enabled", Severity: Medium,
+		Title:       "DEBUG is enabled for every connection",
+		Remediation: "enable-debug-command no (or local).",
+		eval:        is1("enable_config", "setting", "enable-debug-command", "value", "yes")},
+	{ID: "module_command_enabled", Severity: Medium,
+		Title:       "MODULE LOAD is enabled for every connection",
+		Remediation: "enable-module-command no (or local); load modules with loadmodule in redis.conf.",
+		eval:        is1("enable_config", "setting", "enable-module-command", "value", "yes")},
+	{ID: "protected_configs_enabled", Severity: Medium,
+		Title:       "Protected configs (dir, dbfilename ...) may be changed at run time",
+		Remediation: "enable-protected-configs no (or local).",
+		eval:        is1("enable_config", "setting", "enable-protected-configs", "value", "yes")},
+	{ID: "version_end_of_life", Severity: Medium,
+		Title:       "The release branch gets no more security fixes",
+		Remediation: "Upgrade to a supported release branch.",
+		eval:        is1("version_end_of_life")},
+	{ID: "replica_writable", Severity: Medium,
+		Title:       "This replica accepts writes",
+		Remediation: "replica-read-only yes.",
+		eval: func(ix *index) (bool, bool) {
+			ro, ok := ix.value("replica_read_only")
+			if !ok || len(ix.each("server_info")) == 0 {
+				return false, false
+			}
+			if len(ix.each("server_info", "role", "replica")) == 0 {
+				return false, false // not a replica: not applicable
+			}
+			return ro == 0, true
+		}},
+	{ID: "tls_client_auth_not_required", Severity: Low,
+		Title:       "TLS clients need no certificate",
+		Remediation: "tls-auth-clients yes (with tls-ca-cert-file), so that only clients with a certificate may connect.",
+		eval: whenTLS(func(ix *index) (bool, bool) {
+			if !ix.has("tls_client_auth") {
+				return false, false
+			}
+			v, _ := ix.value("tls_client_auth", "mode", "yes")
+			return v != 1, true
+		})},
+	{ID: "user_unrestricted", Severity: Low,
+		Title:       "An enabled ACL user other than default may run every command on every key",
+		Remediation: "Give application users only the commands and keys they need (ACL SETUSER app -@all +get +set ~app:*); keep +@all ~* for administrators.",
+		eval: func(ix *index) (bool, bool) {
+			users, ok := ix.enabledUsers()
+			if !ok || !ix.has("acl_user_unrestricted") {
+				return false, false
+			}
+			keys := map[string]bool{}
+			for _, s := range ix.each("acl_user_unrestricted", "scope", "keys") {
+				keys[s.labels["user"]] = s.value == 1
+			}
+			for _, s := range ix.each("acl_user_unrestricted", "scope", "commands") {
+				u := s.labels["user"]
+				if s.value == 1 && keys[u] && users[u] && u != "default" {
+					return true, true
+				}
+			}
+			return false, true
+		}},
+	{ID: "dangerous_commands_available", Severity: Low,
+		Title:       "Dangerous commands exist under their own names",
+		Remediation: "Deny them by ACL to every user that does not need them (-@dangerous); rename-command is deprecated in favour of ACL rules.",
+		eval: func(ix *index) (bool, bool) {
+			ss := ix.each("command_available")
+			if len(ss) == 0 {
+				return false, false
+			}
+			for _, s := range ss {
+				if s.value == 1 {
+					return true, true
+				}
+			}
+			return false, true
+		}},
+	{ID: "output_buffer_unlimited", Severity: Low,
+		Title:       "A client class has no output buffer limit",
+		Remediation: "client-output-buffer-limit normal 256mb 128mb 60 (and limits for replica and pubsub), so one slow or greedy client cannot exhaust memory.",
+		eval: func(ix *index) (bool, bool) {
+			ss := ix.each("client_output_buffer_limit_bytes")
+			if len(ss) == 0 {
+				return false, false
+			}
+			limits := map[string]float64{}
+			for _, s := range ss {
+				limits[s.labels["class"]] += s.value
+			}
+			for _, total := range limits {
+				if total == 0 {
+					return true, true
+				}
+			}
+			return false, true
+		}},
+	{ID: "no_idle_timeout", Severity: Low,
+		Title:       "Idle clients are never disconnected",
+		Remediation: "timeout 300 (seconds), so abandoned connections do not pile up towards maxclients.",
+		eval:        is0("idle_timeout_seconds")},
+	{ID: "maxmemory_unlimited", Severity: Low,
+		Title:       "No memory limit",
+		Remediation: "maxmemory (e.g. 75% of the host's memory) with a maxmemory-policy, and maxmemory-clients.",
+		eval:        is0("maxmemory_bytes")},
+	{ID: "acl_log_disabled", Severity: Low,
+		Title:       "ACL LOG keeps no entries",
+		Remediation: "acllog-max-len 128 (or more on busy servers), so failed AUTH and denials can be seen.",
+		eval:        is0("acl_log_max_length")},
+}
+
+// indexed are the metrics the checks read.
+var indexed = map[string]bool{
+	"exposed_without_auth": true, "persistence_path_suspicious": true, "auth_required": true,
+	"acl_user_enabled": true, "acl_user_nopass": true, "acl_user_weak_password": true,
+	"acl_user_shared_password": true, "acl_user_unrestricted": true, "command_allowed": true,
+	"command_available": true, "unixsocket_world_accessible": true, "tls_enabled": true,
+	"tls_protocol_enabled": true, "tls_certificate_not_after_timestamp_seconds": true,
+	"known_vulnerabilities": true, "bind_all_interfaces": true, "bind_non_loopback": true,
+	"protected_mode_enabled": true, "plaintext_enabled": true, "enable_config": true,
+	"version_end_of_life": true, "replica_read_only": true, "server_info": true,
+	"tls_client_auth": true, "client_output_buffer_limit_bytes": true, "idle_timeout_seconds": true,
+	"maxmemory_bytes": true, "acl_log_max_length": true,
+}
