@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +17,22 @@ import (
 	"github.com/redis-security/redis_security_exporter/exporter"
 )
 
+// testOptions are the collectors' defaults with the bundled weak-password
+// list, as the exporter starts by default.
+var testOptions = sync.OnceValue(func() collector.Options {
+	o := collector.DefaultOptions()
+	weak, _, err := collector.LoadWeakPasswords(true, "")
+	if err != nil {
+		panic(err)
+	}
+	o.WeakPasswords = weak
+	return o
+})
+
 // allScrapers returns every collector, enabled or not by default.
 func allScrapers() []collector.Scraper {
 	var s []collector.Scraper
-	for _, e := range collector.All(collector.DefaultOptions()) {
+	for _, e := range collector.All(testOptions()) {
 		s = append(s, e.Scraper)
 	}
 	return s

@@ -144,7 +144,11 @@ func TestWeakAndSharedSecrets(t *testing.T) {
 func TestWeakPasswordOmittedWithoutList(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, "user alice on >password ~* +@all\nuser bob on >password ~* +@all")
-	tg := newTarget(t, targetOpts{addr: srv.Addr()})
+	var noList []collector.Scraper
+	for _, e := range collector.All(collector.DefaultOptions()) { // WeakPasswords nil
+		noList = append(noList, e.Scraper)
+	}
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), scrapers: noList})
 	got := scrape(t, tg, 5*time.Second)
 	expect(t, got, map[string]float64{
 		`redis_security_acl_user_weak_password{user="alice"}`:     absent,
