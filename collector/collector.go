@@ -99,6 +99,7 @@ func All(o Options) []Entry {
 		{Scraper: ACL{WeakPasswords: o.WeakPasswords}, EnabledByDefault: true},
 		{Scraper: ACLLog{TopSources: o.ACLLogTopSources}, EnabledByDefault: true},
 		{Scraper: Commands{Names: o.DangerousCommands, MaxUsers: o.MaxUsers}, EnabledByDefault: true},
+		{Scraper: LuaSandbox{}, EnabledByDefault: false},
 	}
 }
 

@@ -278,6 +278,10 @@ var Checks = []Check{
 		Title:       "Reachable beyond loopback and usable without a password",
 		Remediation: "Give the default user a password (ACL SETUSER default on resetpass >PASSWORD, or requirepass) or turn it off (user default off), keep protected-mode yes, and bind only the private addresses clients use (bind 10.0.0.5 127.0.0.1 -::1).",
 		eval:        is1("exposed_without_auth")},
+	{ID: "lua_sandbox_escape", Severity: Critical,
+		Title:       "Lua scripts can reach the package library (CVE-2022-0543: remote code execution)",
+		Remediation: "Upgrade the distribution's redis package (Debian/Ubuntu fixed CVE-2022-0543 in 2022); until then deny scripting to everyone: ACL SETUSER <user> -@scripting.",
+		eval:        is1("lua_package_exposed")},
 	{ID: "persistence_path_suspicious", Severity: Critical,
 		Title:       "dir/dbfilename point where a dump becomes code or a login (the CONFIG SET dir attack)",
 		Remediation: "Restore dir and dbfilename (dir /var/lib/redis, dbfilename dump.rdb), find who changed them (ACL LOG, CONFIG SET in MONITOR/audit logs), keep enable-protected-configs no and deny +config|set to applications (-@dangerous).",
@@ -505,5 +509,5 @@ var indexed = map[string]bool{
 	"protected_mode_enabled": true, "plaintext_enabled": true, "enable_config": true,
 	"version_end_of_life": true, "replica_read_only": true, "server_info": true,
 	"tls_client_auth": true, "client_output_buffer_limit_bytes": true, "idle_timeout_seconds": true,
-	"maxmemory_bytes": true, "acl_log_max_length": true,
+	"maxmemory_bytes": true, "acl_log_max_length": true, "lua_package_exposed": true,
 }

@@ -216,3 +216,24 @@ func tlsTarget(t *testing.T, addr string, certs redistest.TLSFiles, user, passwo
 	t.Cleanup(func() { tg.Close() })
 	return tg
 }
+
+// TestLuaSandboxProbe: the opt-in probe answers 0 on a fixed server, and
+// needs +eval; without it the blind spot is reported.
+func TestLuaSandboxProbe(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL+" +eval\nuser plain on >pw "+collector.LeastPrivilegeRules)
+	probe := []collector.Scraper{collector.Info{}, collector.LuaSandbox{}}
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", scrapers: probe})
+	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{
+		"redis_security_lua_package_exposed":                                          0,
+		`redis_security_check_failed{check="lua_sandbox_escape",severity="critical"}`: 0,
+		`redis_security_scrape_collector_success{collector="lua-sandbox"}`:            1,
+	})
+	tg = newTarget(t, targetOpts{addr: srv.Addr(), user: "plain", password: "pw", scrapers: probe})
+	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{
+		"redis_security_lua_package_exposed":                                          absent,
+		`redis_security_scrape_command_denied{command="eval"}`:                        1,
+		`redis_security_scrape_collector_success{collector="lua-sandbox"}`:            0,
+		`redis_security_check_failed{check="lua_sandbox_escape",severity="critical"}`: absent,
+	})
+}
