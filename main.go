@@ -50,8 +50,12 @@ type config struct {
 	timeoutOffsetD time.Duration
 	collect        map[string]*bool
 	options        collector.Options
-	commandList    string
-	web            *web.FlagConfig
+	// checkTargets, checkOutput and checkFailOn are the check command's.
+	checkTargets []string
+	checkOutput  string
+	checkFailOn  string
+	commandList  string
+	web          *web.FlagConfig
 	// weakPasswordsFile and bundledWeakPasswords choose the lists of
 	// acl_user_weak_password.
 	weakPasswordsFile    string
@@ -107,6 +111,12 @@ func newApp(cfg *config) *kingpin.Application {
 		cfg.collect[name] = &v.value
 	}
 
+	app.Command("serve", "Serve the metrics of --redis.addr (the default command).").Default()
+	check := app.Command("check", "Audit the targets once and print the posture checks; exit 0 when nothing at or above --fail-on fails, 1 when something does, 2 when a target could not be audited.")
+	check.Arg("target", "Redis/Valkey addresses, as --redis.addr.").Required().StringsVar(&cfg.checkTargets)
+	check.Flag("output", "Report format: text or json.").Default("text").StringVar(&cfg.checkOutput)
+	check.Flag("fail-on", "Exit 1 when a check of this severity or above fails: critical, high, medium or low.").Default("high").StringVar(&cfg.checkFailOn)
+
 	cfg.web = kingpinflag.AddFlags(app, ":9379")
 	for flag, env := range map[string]string{
 		"web.listen-address": "REDIS_SECURITY_EXPORTER_WEB_LISTEN_ADDRESS",
@@ -151,7 +161,8 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 	app := newApp(&cfg)
 	app.ErrorWriter(stderr)
 	app.UsageWriter(os.Stdout) // --help and --version go to stdout, as usual
-	if _, err := app.Parse(args); err != nil {
+	command, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %v, try --help\n", programName, err)
 		return 2
 	}
@@ -161,10 +172,12 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		return 2
 	}
 	logger, sink, leveler := newLogger(stderr, cfg.logFormat, cfg.logLevel)
-
 	// go-redis logs pool events through a process-wide logger: send them to
 	// ours, at debug level (scrape errors are logged with context already).
 	redis.SetLogger(goRedisLogger{logger})
+	if command == "check" {
+		return runCheck(cfg, logger, getenv, os.Stdout)
+	}
 
 	target, err := newTarget(cfg, logger, getenv)
 	if err != nil {
@@ -267,6 +280,52 @@ func oneOf(v string, allowed ...string) bool {
 		}
 	}
 	return false
+}
+
+// runCheck is the check command: a one-shot audit of every target, with the
+// flags the exporter serves with.
+func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout io.Writer) int {
+	failOn, ok := collector.ParseSeverity(cfg.checkFailOn)
+	if !ok {
+		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--fail-on %q: want critical, high, medium or low", cfg.checkFailOn))
+		return 2
+	}
+	if cfg.checkOutput != "text" && cfg.checkOutput != "json" {
+		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--output %q: want text or json", cfg.checkOutput))
+		return 2
+	}
+	var audits []exporter.Audit
+	for _, addr := range cfg.checkTargets {
+		c := cfg
+		c.addr = addr
+		target, err := newTarget(c, logger, getenv)
+		if err != nil {
+			level.Error(logger).Log("msg", "invalid configuration", "err", err)
+			return 2
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.scrapeTimeoutD)
+		audits = append(audits, target.Audit(ctx))
+		cancel()
+		target.Close()
+	}
+	write := exporter.WriteText
+	if cfg.checkOutput == "json" {
+		write = exporter.WriteJSON
+	}
+	if err := write(stdout, audits); err != nil {
+		level.Error(logger).Log("msg", "writing the report", "err", err)
+		return 2
+	}
+	code := 0
+	for _, a := range audits {
+		switch {
+		case !a.Up:
+			return 2
+		case a.Failing(failOn):
+			code = 1
+		}
+	}
+	return code
 }
 
 // checkWebConfig validates --web.config.file at start-up, so a typo stops the

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -477,5 +478,102 @@ func TestREADMEListsEveryCheck(t *testing.T) {
 		if !strings.Contains(string(readme), fmt.Sprintf("| `%s` | %s |", c.ID, c.Severity)) {
 			t.Errorf("README does not list check %s (%s)", c.ID, c.Severity)
 		}
+	}
+}
+
+// runMain runs the exporter binary (this test binary) with args and returns
+// stdout and the exit code.
+func runMain(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append([]string{"RSE_TEST_MAIN=1"}, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if code == 2 {
+		t.Logf("stderr:\n%s", stderr.String())
+	}
+	return stdout.String(), code
+}
+
+// TestCheckCommand: exit codes by --fail-on, the JSON schema, and a target
+// that cannot be audited.
+func TestCheckCommand(t *testing.T) {
+	t.Parallel()
+	open := redistest.Start(t, "") // default user without password: high findings
+	hardened := redistest.Start(t, "user default off\nuser admin on >Adm1n-very-long-random ~* &* +@all\n"+
+		"user exporter on >exporter-pw "+collector.LeastPrivilegeRules+"\ntimeout 300\nmaxmemory 100mb\nclient-output-buffer-limit normal 64mb 32mb 60")
+	creds := []string{"REDIS_USER=exporter", "REDIS_PASSWORD=exporter-pw"}
+
+	out, code := runMain(t, nil, "check", open.Addr())
+	if code != 1 || !strings.Contains(out, "default_user_nopass") || !strings.Contains(out, "FAIL") {
+		t.Errorf("open server, default --fail-on high: exit %d, want 1\n%s", code, out)
+	}
+	if _, code := runMain(t, nil, "check", "--fail-on", "critical", open.Addr()); code != 0 {
+		t.Errorf("open server on loopback has no critical finding: exit %d, want 0", code)
+	}
+	if _, code := runMain(t, creds, "check", hardened.Addr()); code != 0 {
+		t.Errorf("hardened server, --fail-on high: exit %d, want 0", code)
+	}
+	if _, code := runMain(t, creds, "check", "--fail-on", "low", hardened.Addr()); code != 1 {
+		t.Errorf("hardened server still has low findings: exit %d, want 1", code)
+	}
+	down := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+	out, code = runMain(t, nil, "check", "--output", "json", open.Addr(), down)
+	if code != 2 {
+		t.Errorf("a target that cannot be audited: exit %d, want 2", code)
+	}
+	var report struct {
+		Targets []struct {
+			Target   string `json:"target"`
+			Up       bool   `json:"up"`
+			Error    string `json:"error"`
+			Findings []struct {
+				Check       string `json:"check"`
+				Severity    string `json:"severity"`
+				Failed      bool   `json:"failed"`
+				Title       string `json:"title"`
+				Remediation string `json:"remediation"`
+			} `json:"findings"`
+			NotEvaluated []string `json:"not_evaluated"`
+		} `json:"targets"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&report); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, out)
+	}
+	if len(report.Targets) != 2 || !report.Targets[0].Up || report.Targets[1].Up || report.Targets[1].Error == "" {
+		t.Fatalf("targets: %+v", report.Targets)
+	}
+	known := map[string]collector.Check{}
+	for _, c := range collector.Checks {
+		known[c.ID] = c
+	}
+	seen := map[string]bool{}
+	for _, f := range report.Targets[0].Findings {
+		c, ok := known[f.Check]
+		if !ok || string(c.Severity) != f.Severity || f.Title == "" || f.Remediation == "" {
+			t.Errorf("finding %+v does not match check %+v", f, c)
+		}
+		seen[f.Check] = true
+	}
+	for _, id := range report.Targets[0].NotEvaluated {
+		seen[id] = true
+	}
+	if len(seen) != len(collector.Checks) {
+		t.Errorf("findings + not_evaluated cover %d checks, want all %d", len(seen), len(collector.Checks))
+	}
+	if strings.Contains(out, `\u003e`) {
+		t.Error("JSON escapes '>' in remediations")
+	}
+	if _, code := runMain(t, nil, "check", "--fail-on", "severe", open.Addr()); code != 2 {
+		t.Errorf("bad --fail-on: exit %d, want 2", code)
 	}
 }

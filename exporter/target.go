@@ -143,6 +143,17 @@ func (t *Target) Describe(ch chan<- *prometheus.Desc) {
 // Scrape scrapes the target once, or joins the scrape already in flight, and
 // returns its metrics. It returns by ctx's deadline at the latest.
 func (t *Target) Scrape(ctx context.Context) []prometheus.Metric {
+	return t.scrapeResult(ctx).metrics
+}
+
+// result is one scrape: its metrics, and why the target was down (nil when
+// it was up).
+type result struct {
+	metrics []prometheus.Metric
+	err     error
+}
+
+func (t *Target) scrapeResult(ctx context.Context) result {
 	// The shared scrape must not die with the first caller's connection, but
 	// must keep its deadline.
 	shared := context.WithoutCancel(ctx)
@@ -159,10 +170,13 @@ func (t *Target) Scrape(ctx context.Context) []prometheus.Metric {
 		if !res.Shared {
 			cancel()
 		}
-		return res.Val.([]prometheus.Metric)
+		return res.Val.(result)
 	case <-ctx.Done():
 		level.Warn(t.logger).Log("msg", "scrape did not finish before the deadline", "err", ctx.Err())
-		return []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)}
+		return result{
+			metrics: []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)},
+			err:     fmt.Errorf("scrape did not finish before the deadline: %w", ctx.Err()),
+		}
 	}
 }
 
@@ -207,7 +221,7 @@ func (t *Target) plan(f collector.Facts) *collector.Plan {
 }
 
 // scrape does the work of one scrape.
-func (t *Target) scrape(ctx context.Context) []prometheus.Metric {
+func (t *Target) scrape(ctx context.Context) result {
 	start := time.Now()
 	var out []prometheus.Metric
 	emit := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -222,7 +236,7 @@ func (t *Target) scrape(ctx context.Context) []prometheus.Metric {
 			emit(collectorSuccessDesc, 0, s.Name())
 		}
 		emit(scrapeDurationDesc, time.Since(start).Seconds())
-		return out
+		return result{metrics: out, err: err}
 	}
 	emit(upDesc, 1)
 
@@ -249,7 +263,7 @@ func (t *Target) scrape(ctx context.Context) []prometheus.Metric {
 	// (denied, disabled collector, older version) is not evaluated.
 	out = append(out, collector.FindingMetrics(collector.Evaluate(out, time.Now()))...)
 	emit(scrapeDurationDesc, time.Since(start).Seconds())
-	return out
+	return result{metrics: out}
 }
 
 // runScraper runs one scraper and collects its metrics. A panic (a parser
