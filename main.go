@@ -450,19 +450,39 @@ func newMux(cfg config, target *exporter.Target, logger log.Logger) (*http.Serve
 		fmt.Fprintln(w, "Healthy")
 	})
 	if cfg.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
+		landingConfig := web.LandingConfig{
 			Name:        programName,
 			Description: "Security posture and security events of Redis and Valkey",
 			Version:     version.Info(),
+			ExtraCSS:    exporter.FindingsCSS,
+			Profiling:   "false", // no /debug/pprof is served
 			Links: []web.LandingLinks{
 				{Address: cfg.telemetryPath, Text: "Metrics", Description: "Security metrics of " + target.Address().String()},
 				{Address: "/-/healthy", Text: "Health", Description: "Liveness of the exporter"},
 			},
-		})
-		if err != nil {
+		}
+		if _, err := web.NewLandingPage(landingConfig); err != nil {
 			return nil, err
 		}
-		mux.Handle("/", landing)
+		// The page shows the current findings, so it is built per request
+		// (the toolkit's page is static once built).
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), cfg.scrapeTimeoutD)
+			defer cancel()
+			html, err := target.Audit(ctx).HTML()
+			if err != nil {
+				level.Error(logger).Log("msg", "rendering the findings", "err", err)
+			}
+			c := landingConfig
+			c.ExtraHTML = html
+			page, err := web.NewLandingPage(c)
+			if err != nil {
+				level.Error(logger).Log("msg", "building the landing page", "err", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
+			page.ServeHTTP(w, r)
+		})
 	}
 	return mux, nil
 }

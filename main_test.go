@@ -577,3 +577,47 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("bad --fail-on: exit %d, want 2", code)
 	}
 }
+
+// TestLandingPageInBrowser: the landing page shows the default target's
+// findings table, rendered by a real browser (headless Chromium, installed
+// by make deps), which also takes a screenshot.
+func TestLandingPageInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium not found (make deps installs Debian's chromium): %v", err)
+	}
+	srv := redistest.Start(t, "") // default user without password
+	p := startExporter(t, nil, "--redis.addr="+srv.Addr())
+	browse := func(args ...string) []byte {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir=" + t.TempDir(), "--window-size=1400,1800"}
+		out, err := exec.CommandContext(ctx, chromium, append(base, args...)...).Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", args, err)
+		}
+		return out
+	}
+	dom := string(browse("--dump-dom", p.url+"/"))
+	for _, want := range []string{"Findings for redis://" + srv.Addr(), `class="rse-findings"`, "<code>default_user_nopass</code>", "FAIL", "ACL SETUSER default resetpass"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the rendered page lacks %q", want)
+		}
+	}
+	if strings.Contains(dom, "debug/pprof") {
+		t.Error("the page links /debug/pprof, which is not served")
+	}
+	shot := filepath.Join(t.TempDir(), "landing.png")
+	browse("--screenshot="+shot, p.url+"/")
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 10000 || string(png[1:4]) != "PNG" {
+		t.Errorf("screenshot is not a plausible PNG (%d bytes)", len(png))
+	}
+}

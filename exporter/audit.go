@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -111,4 +112,44 @@ func WriteText(w io.Writer, audits []Audit) error {
 		}
 	}
 	return nil
+}
+
+// findingsTemplate renders an audit for the landing page; html/template
+// escapes everything, target address and error text included.
+var findingsTemplate = template.Must(template.New("findings").Parse(`
+<h2>Findings for {{.Target}}</h2>
+{{if not .Up}}<p class="rse-error">Not audited: {{.Error}}</p>{{else}}
+<p>{{.Failing}} of {{len .Findings}} evaluated checks fail.{{if .NotEvaluated}} Not evaluated (inputs not collected): {{range $i, $c := .NotEvaluated}}{{if $i}}, {{end}}{{$c}}{{end}}.{{end}}</p>
+<table class="rse-findings">
+<thead><tr><th>Severity</th><th>Check</th><th>Status</th><th>Finding</th><th>Remediation</th></tr></thead>
+<tbody>
+{{range .Findings}}<tr class="rse-{{if .Failed}}fail{{else}}ok{{end}} rse-{{.Severity}}"><td>{{.Severity}}</td><td><code>{{.Check}}</code></td><td>{{if .Failed}}FAIL{{else}}ok{{end}}</td><td>{{.Title}}</td><td>{{if .Failed}}{{.Remediation}}{{end}}</td></tr>
+{{end}}</tbody>
+</table>{{end}}
+`))
+
+// FindingsCSS styles the landing page's findings table.
+const FindingsCSS = `
+table.rse-findings { border-collapse: collapse; margin-top: 0.5em; }
+table.rse-findings th, table.rse-findings td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+tr.rse-fail td:nth-child(3) { color: #fff; background: #c0392b; font-weight: bold; }
+tr.rse-ok td:nth-child(3) { color: #1e7e34; }
+tr.rse-fail.rse-critical td:first-child { font-weight: bold; color: #c0392b; }
+p.rse-error { color: #c0392b; font-weight: bold; }
+`
+
+// HTML renders the audit as the landing page's findings section.
+func (a Audit) HTML() (string, error) {
+	failing := 0
+	for _, f := range a.Findings {
+		if f.Failed {
+			failing++
+		}
+	}
+	var b strings.Builder
+	err := findingsTemplate.Execute(&b, struct {
+		Audit
+		Failing int
+	}{a, failing})
+	return b.String(), err
 }

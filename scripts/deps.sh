@@ -3,8 +3,9 @@
 # is missing. Quiet and quick when everything is already there.
 #
 #   scripts/deps.sh          everything `make test` needs: redis-server,
-#                            redis-cli, prometheus/promtool, alertmanager/amtool
-#                            and a C compiler for `go test -race`
+#                            redis-cli, prometheus/promtool, alertmanager/amtool,
+#                            chromium (the landing page's browser test) and a
+#                            C compiler for `go test -race`
 #   scripts/deps.sh redis    only redis-server and redis-cli (for the demo)
 #
 # Installing Debian's redis-server (and prometheus, prometheus-alertmanager)
@@ -24,9 +25,9 @@ redis)
 	packages=(redis-server)
 	;;
 all)
-	for c in redis-server redis-cli promtool prometheus amtool; do have "$c" || missing+=("$c"); done
+	for c in redis-server redis-cli promtool prometheus amtool chromium; do have "$c" || missing+=("$c"); done
 	have prometheus-alertmanager || have alertmanager || missing+=(alertmanager)
-	packages=(redis-server prometheus prometheus-alertmanager)
+	packages=(redis-server prometheus prometheus-alertmanager chromium)
 	# go test -race needs cgo, hence a C compiler.
 	if ! have gcc && ! have cc; then
 		missing+=(gcc)
