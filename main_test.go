@@ -405,8 +405,8 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	port := redistest.FreePort(t)
 	cmd := exec.Command(os.Args[0], fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--web.config.file="+webConfig, "--redis.addr="+srv.Addr())
 	cmd.Env = []string{"RSE_TEST_MAIN=1"}
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	logs := &exporterProcess{} // a locked writer: the process writes while the test reads
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +433,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err != nil {
-		t.Fatalf("https with basic auth: %v\nlogs:\n%s", err, logs.String())
+		t.Fatalf("https with basic auth: %v\nlogs:\n%s", err, logs.logs())
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -463,7 +463,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if strings.Contains(logs.String(), "scrape-secret") || strings.Contains(logs.String(), string(hash)) {
+	if strings.Contains(logs.logs(), "scrape-secret") || strings.Contains(logs.logs(), string(hash)) {
 		t.Error("the basic auth secret leaked into the logs")
 	}
 }
