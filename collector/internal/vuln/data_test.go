@@ -1,0 +1,97 @@
+package vuln
+
+import (
+	"encoding/json"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDataFile checks vulnerabilities.json on its own, decoded generically
+// rather than through the loader: every row has a source URL, a known
+// severity, fixed versions that parse, and a unique CVE id.
+func TestDataFile(t *testing.T) {
+	b, err := os.ReadFile("vulnerabilities.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Vulnerabilities []map[string]any `json:"vulnerabilities"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	versionRe := regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+	seen := map[string]bool{}
+	for i, row := range doc.Vulnerabilities {
+		id, _ := row["id"].(string)
+		if !strings.HasPrefix(id, "CVE-") {
+			t.Errorf("row %d: id %q", i, id)
+		}
+		if seen[id] {
+			t.Errorf("duplicate id %s", id)
+		}
+		seen[id] = true
+		src, _ := row["source"].(string)
+		if u, err := url.Parse(src); err != nil || u.Scheme != "https" || u.Host == "" {
+			t.Errorf("%s: source %q is not an https URL", id, src)
+		}
+		if sev, _ := row["severity"].(string); !slices.Contains([]string{"critical", "high", "medium", "low"}, sev) {
+			t.Errorf("%s: severity %q", id, sev)
+		}
+		if _, ok := row["verified"].(bool); !ok {
+			t.Errorf("%s: verified is not a bool", id)
+		}
+		aff, _ := row["affected"].(map[string]any)
+		if len(aff) == 0 {
+			t.Errorf("%s: no affected flavor", id)
+		}
+		for flavor, a := range aff {
+			fixed, _ := a.(map[string]any)["fixed"].(map[string]any)
+			for br, fv := range fixed {
+				s, _ := fv.(string)
+				if !versionRe.MatchString(s) || !strings.HasPrefix(s, br+".") {
+					t.Errorf("%s %s: fixed %s = %q does not parse as a version on that branch", id, flavor, br, s)
+				}
+			}
+		}
+	}
+	if len(doc.Vulnerabilities) != len(All()) {
+		t.Errorf("file has %d rows, the loaded table %d", len(doc.Vulnerabilities), len(All()))
+	}
+}
+
+// TestTableCoversFactsWaves: every CVE of the "CVE waves" in
+// ../shared/design/redis-facts.md is in the table, and CVE-2022-0543 (a
+// Debian/Ubuntu packaging bug, found by a probe) is not.
+func TestTableCoversFactsWaves(t *testing.T) {
+	got := ids(All())
+	for _, id := range []string{
+		"CVE-2021-32675", "CVE-2022-24735", "CVE-2022-24736", "CVE-2022-24834",
+		"CVE-2023-45145", "CVE-2023-41056", "CVE-2024-31449", "CVE-2024-31227",
+		"CVE-2024-31228", "CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605",
+		"CVE-2025-32023", "CVE-2025-48367", "CVE-2025-49844", "CVE-2025-46817",
+		"CVE-2025-46818", "CVE-2025-46819",
+	} {
+		if !slices.Contains(got, id) {
+			t.Errorf("%s missing", id)
+		}
+	}
+	if slices.Contains(got, "CVE-2022-0543") {
+		t.Error("CVE-2022-0543 is a packaging issue and must not be in the version table")
+	}
+	if !slices.IsSorted(got) {
+		t.Errorf("All() not sorted by id: %v", got)
+	}
+	for _, v := range All() {
+		if v.FixedIn != "" {
+			t.Errorf("All(): %s has FixedIn %q", v.ID, v.FixedIn)
+		}
+	}
+	if AsOf() != "2026-08-31" {
+		t.Errorf("AsOf() = %q", AsOf())
+	}
+}

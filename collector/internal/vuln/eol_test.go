@@ -1,0 +1,128 @@
+package vuln
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
+)
+
+func day(t testing.TB, s string) time.Time {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestEndOfLife(t *testing.T) {
+	const today = "2026-09-01"
+	for _, tc := range []struct {
+		flavor    redisinfo.Flavor
+		version   string
+		at        string
+		eol, know bool
+	}{
+		// Redis: 6.0 and 7.0 ended, so did everything before 6.2.
+		{redisinfo.FlavorRedis, "6.0.20", today, true, true},
+		{redisinfo.FlavorRedis, "7.0.15", today, true, true},
+		{redisinfo.FlavorRedis, "7.0.0", today, true, true},
+		{redisinfo.FlavorRedis, "5.0.14", today, true, true},
+		{redisinfo.FlavorRedis, "4.0.14", today, true, true},
+		{redisinfo.FlavorRedis, "2.8.24", today, true, true},
+		// 6.2 and 7.2 are on extended support; 7.4 and 8.2+ supported.
+		{redisinfo.FlavorRedis, "6.2.16", today, false, true},
+		{redisinfo.FlavorRedis, "7.2.6", today, false, true},
+		{redisinfo.FlavorRedis, "7.4.1", today, false, true},
+		{redisinfo.FlavorRedis, "8.2.1", today, false, true},
+		{redisinfo.FlavorRedis, "8.4.0", today, false, true},
+		{redisinfo.FlavorRedis, "8.6.0", today, false, true},
+		{redisinfo.FlavorRedis, "8.8.0", today, false, true},
+		// 8.0 is marked unsupported in SECURITY.md.
+		{redisinfo.FlavorRedis, "8.0.2", today, true, true},
+		// Branches the table does not know.
+		{redisinfo.FlavorRedis, "7.1.240", today, false, false}, // a 7.2 release candidate
+		{redisinfo.FlavorRedis, "8.10.0", today, false, false},
+		{redisinfo.FlavorRedis, "9.0.0", today, false, false},
+		// Valkey, on its own version: every branch supported today.
+		{redisinfo.FlavorValkey, "7.2.4", today, false, true},
+		{redisinfo.FlavorValkey, "8.0.1", today, false, true},
+		{redisinfo.FlavorValkey, "8.1.0", today, false, true},
+		{redisinfo.FlavorValkey, "9.0.0", today, false, true},
+		{redisinfo.FlavorValkey, "9.1.0", today, false, true},
+		// Announced ends take effect on their day.
+		{redisinfo.FlavorValkey, "7.2.9", "2029-04-15", false, true},
+		{redisinfo.FlavorValkey, "7.2.9", "2029-04-16", true, true},
+		{redisinfo.FlavorValkey, "8.0.6", "2027-09-14", false, true},
+		{redisinfo.FlavorValkey, "8.0.6", "2027-09-15", true, true},
+		{redisinfo.FlavorValkey, "8.1.4", "2030-03-31", true, true},
+		{redisinfo.FlavorValkey, "9.0.4", "2028-10-21", true, true},
+		// 9.1 is only known supported until 2029-05-19.
+		{redisinfo.FlavorValkey, "9.1.0", "2029-05-19", false, true},
+		{redisinfo.FlavorValkey, "9.1.0", "2029-05-20", false, false},
+		// Unknown Valkey branches, and no Valkey below 7.2.
+		{redisinfo.FlavorValkey, "9.2.0", today, false, false},
+		{redisinfo.FlavorValkey, "10.0.0", today, false, false},
+		{redisinfo.FlavorValkey, "6.2.0", today, false, false},
+		{"", "7.0.15", today, false, false},
+	} {
+		eol, known := defaultEOL.endOfLife(tc.flavor, ver(t, tc.version), day(t, tc.at))
+		if eol != tc.eol || known != tc.know {
+			t.Errorf("%s %s on %s: eol=%v known=%v, want eol=%v known=%v",
+				tc.flavor, tc.version, tc.at, eol, known, tc.eol, tc.know)
+		}
+	}
+}
+
+func TestEndOfLifeUsesClock(t *testing.T) {
+	defer func(f func() time.Time) { now = f }(now)
+	now = func() time.Time { return day(t, "2030-01-01") }
+	if eol, known := EndOfLife(redisinfo.FlavorValkey, ver(t, "7.2.4")); !eol || !known {
+		t.Errorf("Valkey 7.2 in 2030: eol=%v known=%v, want true true", eol, known)
+	}
+	now = func() time.Time { return day(t, "2026-09-01") }
+	if eol, known := EndOfLife(redisinfo.FlavorValkey, ver(t, "7.2.4")); eol || !known {
+		t.Errorf("Valkey 7.2 in 2026: eol=%v known=%v, want false true", eol, known)
+	}
+	if eol, known := EndOfLife(redisinfo.FlavorRedis, ver(t, "7.0.15")); !eol || !known {
+		t.Errorf("Redis 7.0: eol=%v known=%v, want true true", eol, known)
+	}
+	if EndOfLifeAsOf() != "2026-08-31" {
+		t.Errorf("EndOfLifeAsOf() = %q", EndOfLifeAsOf())
+	}
+}
+
+func TestParseEOLRejects(t *testing.T) {
+	const good = `{"as_of": "2026-01-01", "flavors": {"redis": {"eol_below": "6.2",
+	  "eol_below_source": "https://example.com/p", "branches": {
+	  "7.0": {"eol": true, "source": "https://example.com/a", "note": "n"}}}}}`
+	if _, err := parseEOL([]byte(good)); err != nil {
+		t.Fatalf("the good document is rejected: %v", err)
+	}
+	edit := func(old, new string) string {
+		if !strings.Contains(good, old) {
+			t.Fatalf("%q not in the good document", old)
+		}
+		return strings.Replace(good, old, new, 1)
+	}
+	for name, doc := range map[string]string{
+		"unknown field":         edit(`"note": "n"`, `"note": "n", "color": 1`),
+		"unknown flavor":        edit(`"redis"`, `"keydb"`),
+		"bad branch":            edit(`"7.0":`, `"7":`),
+		"eol missing":           edit(`"eol": true,`, ""),
+		"no note":               edit(`, "note": "n"`, ""),
+		"no source":             edit(`"source": "https://example.com/a", `, ""),
+		"eol_from when eol":     edit(`"eol": true,`, `"eol": true, "eol_from": "2027-01-01",`),
+		"bad eol_from":          edit(`"eol": true,`, `"eol": false, "eol_from": "soon",`),
+		"bad known_until":       edit(`"eol": true,`, `"eol": false, "known_until": "2027",`),
+		"below eol_below alive": edit(`"7.0":`, `"6.0": {"eol": false, "source": "https://example.com/b", "note": "n"}, "7.0":`),
+		"eol_below no source":   edit(`"eol_below_source": "https://example.com/p", `, ""),
+		"trailing data":         good + "[]",
+	} {
+		if _, err := parseEOL([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

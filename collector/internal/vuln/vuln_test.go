@@ -1,0 +1,352 @@
+package vuln
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
+)
+
+func ver(t testing.TB, s string) redisinfo.Version {
+	t.Helper()
+	v, err := redisinfo.ParseVersion(s)
+	if err != nil {
+		t.Fatalf("ParseVersion(%q): %v", s, err)
+	}
+	return v
+}
+
+func ids(vs []Vulnerability) []string {
+	out := []string{}
+	for _, v := range vs {
+		out = append(out, v.ID)
+	}
+	return out
+}
+
+// The expected sets below are derived by hand from vulnerabilities.json (see
+// the comment on each line), not computed by the matching code.
+var sampleWant = map[string]struct {
+	flavor  redisinfo.Flavor
+	version string
+	want    []string
+}{
+	// 6.2.16 has the 2024-10 fixes; later 6.2 fixes: 6.2.17 (46981),
+	// 6.2.18 (21605), 6.2.19 (32023, 48367), 6.2.20 (the four Lua CVEs).
+	// 31227/51741 start at 7.0, 41056 at 7.0.9, 62507 at 8.2.
+	"redis-6.2": {redisinfo.FlavorRedis, "6.2.16", []string{
+		"CVE-2024-46981", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
+		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
+	}},
+	// 7.0.15 is the last 7.0: it has 41056 (7.0.15), 45145 (7.0.14), 24834
+	// (7.0.12); everything from the 2024-10 wave on lists 7.0 as unfixed.
+	"redis-7.0": {redisinfo.FlavorRedis, "7.0.15", []string{
+		"CVE-2024-31227", "CVE-2024-31228", "CVE-2024-31449", "CVE-2024-46981",
+		"CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
+		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
+	}},
+	// 7.2.6 fixes the 2024-10 wave; 7.2.7 (46981, 51741), 7.2.8 (21605),
+	// 7.2.10 (32023, 48367), 7.2.11 (Lua wave) are later.
+	"redis-7.2": {redisinfo.FlavorRedis, "7.2.6", []string{
+		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
+		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
+		"CVE-2025-49844",
+	}},
+	// 7.4.1 fixes the 2024-10 wave; 7.4.2, 7.4.3, 7.4.5, 7.4.6 are later.
+	"redis-7.4": {redisinfo.FlavorRedis, "7.4.1", []string{
+		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
+		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
+		"CVE-2025-49844",
+	}},
+	// 8.0.0 GA fixed 21605 and 8.0 shipped after the 2025-01 wave; 8.0.3
+	// (32023, 48367) and 8.0.4 (Lua wave) are later.
+	"redis-8.0": {redisinfo.FlavorRedis, "8.0.2", []string{
+		"CVE-2025-32023", "CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819",
+		"CVE-2025-48367", "CVE-2025-49844",
+	}},
+	// Valkey 8.0.1 fixes the 2024-10 wave; Valkey 8.0.2 (46981, 51741),
+	// 8.0.3 (21605), 8.0.4 (32023, 48367), 8.0.6 (Lua wave) are later.
+	"valkey-8.0": {redisinfo.FlavorValkey, "8.0.1", []string{
+		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
+		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
+		"CVE-2025-49844",
+	}},
+}
+
+func TestMatchIssueVersions(t *testing.T) {
+	for name, tc := range sampleWant {
+		t.Run(name, func(t *testing.T) {
+			got := ids(Match(tc.flavor, ver(t, tc.version)))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Match(%s, %s)\n got %v\nwant %v", tc.flavor, tc.version, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMatchSampleInfo matches the servers the samples were recorded from,
+// identified from their INFO reply as the collectors will do it.
+func TestMatchSampleInfo(t *testing.T) {
+	for _, name := range []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("../../testdata/samples", name, "info_all.resp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The RESP bulk header line has no colon; Parse skips it.
+			srv, err := redisinfo.Parse(string(b)).Server()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc := sampleWant[name]
+			if srv.Flavor != tc.flavor || srv.Version.String() != tc.version {
+				t.Fatalf("sample is %s %s, want %s %s", srv.Flavor, srv.Version, tc.flavor, tc.version)
+			}
+			if got := ids(MatchServer(srv)); !slices.Equal(got, tc.want) {
+				t.Errorf("MatchServer\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Valkey reports redis_version:7.2.4. Matching it as Redis 7.2.4 would add
+// the 2024-10 wave that Valkey 8.0.1 fixes.
+func TestValkeyMatchedOnOwnVersion(t *testing.T) {
+	srv := redisinfo.Server{Flavor: redisinfo.FlavorValkey, Version: ver(t, "8.0.1"), CompatVersion: ver(t, "7.2.4")}
+	got := ids(MatchServer(srv))
+	if !slices.Equal(got, sampleWant["valkey-8.0"].want) {
+		t.Errorf("MatchServer(valkey 8.0.1) = %v", got)
+	}
+	for _, id := range []string{"CVE-2024-31449", "CVE-2024-31227", "CVE-2024-31228"} {
+		if slices.Contains(got, id) {
+			t.Errorf("Valkey 8.0.1 reported %s, fixed in Valkey 8.0.1", id)
+		}
+	}
+	asRedis := ids(Match(redisinfo.FlavorRedis, srv.CompatVersion))
+	if !slices.Contains(asRedis, "CVE-2024-31449") {
+		t.Fatalf("Redis 7.2.4 should have CVE-2024-31449 (fixed 7.2.6): %v", asRedis)
+	}
+	// Redis-only rows never match Valkey: 41056 was fixed in Redis 7.2.4,
+	// which Valkey forked from; XACKDEL does not exist in Valkey.
+	for _, v := range []string{"7.2.4", "7.2.5", "8.0.0", "8.1.0", "9.0.0"} {
+		for _, vu := range Match(redisinfo.FlavorValkey, ver(t, v)) {
+			if vu.ID == "CVE-2023-41056" || vu.ID == "CVE-2025-62507" || strings.HasPrefix(vu.ID, "CVE-2021-") || strings.HasPrefix(vu.ID, "CVE-2022-") {
+				t.Errorf("Valkey %s matched Redis-only %s", v, vu.ID)
+			}
+		}
+	}
+}
+
+func TestMatchBoundaries(t *testing.T) {
+	for _, tc := range []struct {
+		flavor  redisinfo.Flavor
+		version string
+		cve     string
+		want    bool
+		fixedIn string // FixedIn when want
+	}{
+		// Exactly the fixed version is not affected; one patch below is.
+		{redisinfo.FlavorRedis, "6.2.15", "CVE-2024-31449", true, "6.2.16"},
+		{redisinfo.FlavorRedis, "6.2.16", "CVE-2024-31449", false, ""},
+		{redisinfo.FlavorRedis, "7.2.5", "CVE-2024-31449", true, "7.2.6"},
+		{redisinfo.FlavorRedis, "7.2.6", "CVE-2024-31449", false, ""},
+		{redisinfo.FlavorRedis, "7.4.0", "CVE-2024-31449", true, "7.4.1"},
+		{redisinfo.FlavorRedis, "7.4.1", "CVE-2024-31449", false, ""},
+		{redisinfo.FlavorRedis, "7.0.14", "CVE-2023-41056", true, "7.0.15"},
+		{redisinfo.FlavorRedis, "7.0.15", "CVE-2023-41056", false, ""},
+		{redisinfo.FlavorRedis, "8.2.2", "CVE-2025-62507", true, "8.2.3"},
+		{redisinfo.FlavorRedis, "8.2.3", "CVE-2025-62507", false, ""},
+		{redisinfo.FlavorRedis, "5.0.13", "CVE-2021-32626", true, "5.0.14"},
+		{redisinfo.FlavorRedis, "5.0.14", "CVE-2021-32626", false, ""},
+		{redisinfo.FlavorRedis, "6.2.6", "CVE-2022-24735", true, "6.2.7"},
+		{redisinfo.FlavorRedis, "7.0.0", "CVE-2022-24735", false, ""},
+		{redisinfo.FlavorValkey, "8.0.0", "CVE-2024-31449", true, "8.0.1"},
+		{redisinfo.FlavorValkey, "8.0.1", "CVE-2024-31449", false, ""},
+		{redisinfo.FlavorValkey, "7.2.6", "CVE-2024-31449", true, "7.2.7"},
+		{redisinfo.FlavorValkey, "7.2.7", "CVE-2024-31449", false, ""},
+		{redisinfo.FlavorValkey, "8.1.3", "CVE-2025-49844", true, "8.1.4"},
+		{redisinfo.FlavorValkey, "8.1.4", "CVE-2025-49844", false, ""},
+		{redisinfo.FlavorValkey, "8.1.0", "CVE-2025-21605", true, "8.1.1"},
+		// Before introduced: not affected.
+		{redisinfo.FlavorRedis, "7.0.8", "CVE-2023-41056", false, ""},
+		{redisinfo.FlavorRedis, "7.0.9", "CVE-2023-41056", true, "7.0.15"},
+		{redisinfo.FlavorRedis, "8.1.0", "CVE-2025-62507", false, ""},
+		{redisinfo.FlavorRedis, "6.2.0", "CVE-2024-51741", false, ""},
+		{redisinfo.FlavorRedis, "4.0.14", "CVE-2021-32627", false, ""},
+		{redisinfo.FlavorRedis, "2.4.0", "CVE-2021-32626", false, ""},
+		// An end-of-life branch listed as unfixed: every patch is affected
+		// and there is no fix on the branch.
+		{redisinfo.FlavorRedis, "6.0.0", "CVE-2022-24735", true, ""},
+		{redisinfo.FlavorRedis, "6.0.20", "CVE-2022-24735", true, ""},
+		{redisinfo.FlavorRedis, "6.0.20", "CVE-2023-45145", true, ""},
+		{redisinfo.FlavorRedis, "7.0.99", "CVE-2025-49844", true, ""},
+		// Branches older than every listed one, when the row says so.
+		{redisinfo.FlavorRedis, "6.0.20", "CVE-2024-31449", true, ""},
+		{redisinfo.FlavorRedis, "4.0.14", "CVE-2021-32626", true, ""},
+		{redisinfo.FlavorRedis, "3.2.0", "CVE-2021-32672", true, ""},
+		// A branch newer than the row's branches, released after the fix.
+		{redisinfo.FlavorRedis, "7.2.0", "CVE-2022-24834", false, ""},
+		{redisinfo.FlavorRedis, "8.0.0", "CVE-2024-31449", false, ""},
+		{redisinfo.FlavorRedis, "8.2.0", "CVE-2025-32023", false, ""},
+		{redisinfo.FlavorValkey, "8.1.0", "CVE-2024-46981", false, ""},
+		{redisinfo.FlavorValkey, "9.0.0", "CVE-2025-49844", false, ""},
+		// A fix in the GA of a branch: the branch is not affected.
+		{redisinfo.FlavorRedis, "8.0.0", "CVE-2025-21605", false, ""},
+	} {
+		var hit *Vulnerability
+		for _, vu := range Match(tc.flavor, ver(t, tc.version)) {
+			if vu.ID == tc.cve {
+				vu := vu
+				hit = &vu
+			}
+		}
+		switch {
+		case (hit != nil) != tc.want:
+			t.Errorf("%s %s: %s affected = %v, want %v", tc.flavor, tc.version, tc.cve, hit != nil, tc.want)
+		case hit != nil && hit.FixedIn != tc.fixedIn:
+			t.Errorf("%s %s: %s FixedIn = %q, want %q", tc.flavor, tc.version, tc.cve, hit.FixedIn, tc.fixedIn)
+		}
+	}
+}
+
+func TestMatchUnknownFutureVersions(t *testing.T) {
+	for _, tc := range []struct {
+		flavor  redisinfo.Flavor
+		version string
+	}{
+		{redisinfo.FlavorRedis, "8.4.0"},
+		{redisinfo.FlavorRedis, "8.6.0"},
+		{redisinfo.FlavorRedis, "8.10.0"},
+		{redisinfo.FlavorRedis, "9.0.0"},
+		{redisinfo.FlavorRedis, "10.2.3"},
+		{redisinfo.FlavorValkey, "9.0.0"},
+		{redisinfo.FlavorValkey, "9.1.0"},
+		{redisinfo.FlavorValkey, "9.2.0"},
+		{redisinfo.FlavorValkey, "10.0.0"},
+		{"", "7.0.0"},
+		{"keydb", "6.2.0"},
+	} {
+		if got := Match(tc.flavor, ver(t, tc.version)); len(got) != 0 {
+			t.Errorf("Match(%q, %s) = %v, want none", tc.flavor, tc.version, ids(got))
+		}
+	}
+}
+
+func TestMatchResultIsACopy(t *testing.T) {
+	got := Match(redisinfo.FlavorRedis, ver(t, "7.0.0"))
+	if len(got) == 0 || len(got[0].References) == 0 {
+		t.Fatal("want a match with references")
+	}
+	id, ref := got[0].ID, got[0].References[0]
+	got[0].References[0] = "changed"
+	again := Match(redisinfo.FlavorRedis, ver(t, "7.0.0"))
+	if again[0].ID != id || again[0].References[0] != ref {
+		t.Errorf("modifying a result changed the table")
+	}
+}
+
+// TestMatchRules checks each matching rule on a synthetic table, including
+// newer_fixed_in, which no real row uses today.
+func TestMatchRules(t *testing.T) {
+	tbl, err := parseTable([]byte(`{"as_of": "2026-01-01", "vulnerabilities": [
+	  {"id": "CVE-2000-0001", "title": "listed branches, gap and newer", "cvss": 5, "cvss_version": "3.1",
+	   "severity": "medium", "source": "https://example.com/a", "verified": true,
+	   "affected": {"redis": {"fixed": {"6.2": "6.2.5", "7.2": "7.2.3"}}}},
+	  {"id": "CVE-2000-0002", "title": "later branches affected until a version", "cvss": 9.1, "cvss_version": "3.1",
+	   "severity": "critical", "source": "https://example.com/b", "verified": true,
+	   "affected": {"valkey": {"introduced": "7.2.4", "fixed": {"7.2": "7.2.9"}, "newer_fixed_in": "8.1.2"}}},
+	  {"id": "CVE-2000-0003", "title": "unfixed and older branches", "cvss": 2, "cvss_version": "3.1",
+	   "severity": "low", "source": "https://example.com/c", "verified": false, "note": "synthetic",
+	   "affected": {"redis": {"introduced": "5.0.0", "fixed": {"7.0": "7.0.2"}, "unfixed": ["6.2"], "older_unfixed": true}}}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flavor  redisinfo.Flavor
+		version string
+		want    []string
+	}{
+		{redisinfo.FlavorRedis, "6.2.4", []string{"CVE-2000-0001", "CVE-2000-0003"}},
+		{redisinfo.FlavorRedis, "6.2.5", []string{"CVE-2000-0003"}},
+		{redisinfo.FlavorRedis, "7.0.1", []string{"CVE-2000-0003"}}, // 7.0 is a gap for 0001
+		{redisinfo.FlavorRedis, "7.0.2", []string{}},
+		{redisinfo.FlavorRedis, "7.2.2", []string{"CVE-2000-0001"}}, // newer than 0003's branches
+		{redisinfo.FlavorRedis, "7.4.0", []string{}},
+		{redisinfo.FlavorRedis, "6.0.9", []string{"CVE-2000-0003"}}, // older than 0001's oldest: not said
+		{redisinfo.FlavorRedis, "5.0.0", []string{"CVE-2000-0003"}},
+		{redisinfo.FlavorRedis, "4.0.9", []string{}}, // before introduced
+		{redisinfo.FlavorValkey, "7.2.8", []string{"CVE-2000-0002"}},
+		{redisinfo.FlavorValkey, "8.0.5", []string{"CVE-2000-0002"}},
+		{redisinfo.FlavorValkey, "8.1.1", []string{"CVE-2000-0002"}},
+		{redisinfo.FlavorValkey, "8.1.2", []string{}},
+		{redisinfo.FlavorValkey, "9.0.0", []string{}},
+		{redisinfo.FlavorValkey, "7.2.3", []string{}},
+	} {
+		if got := ids(tbl.match(tc.flavor, ver(t, tc.version))); !slices.Equal(got, tc.want) {
+			t.Errorf("%s %s: got %v, want %v", tc.flavor, tc.version, got, tc.want)
+		}
+	}
+	for _, vu := range tbl.match(redisinfo.FlavorValkey, ver(t, "8.0.5")) {
+		if vu.FixedIn != "8.1.2" {
+			t.Errorf("newer_fixed_in match: FixedIn = %q, want 8.1.2", vu.FixedIn)
+		}
+	}
+}
+
+func TestParseTableRejects(t *testing.T) {
+	const good = `{"id": "CVE-2000-0001", "title": "t", "cvss": 7.5, "cvss_version": "3.1",
+	  "severity": "high", "source": "https://example.com/a", "verified": true,
+	  "affected": {"redis": {"fixed": {"6.2": "6.2.5"}}}}`
+	wrap := func(rows ...string) string {
+		return `{"as_of": "2026-01-01", "vulnerabilities": [` + strings.Join(rows, ",") + `]}`
+	}
+	if _, err := parseTable([]byte(wrap(good))); err != nil {
+		t.Fatalf("the good row is rejected: %v", err)
+	}
+	row := func(old, new string) string {
+		if !strings.Contains(good, old) {
+			t.Fatalf("%q not in the good row", old)
+		}
+		return strings.Replace(good, old, new, 1)
+	}
+	for name, doc := range map[string]string{
+		"unknown field":         wrap(row(`"title"`, `"color": "red", "title"`)),
+		"unknown top field":     `{"as_of": "2026-01-01", "extra": 1, "vulnerabilities": [` + good + `]}`,
+		"trailing data":         wrap(good) + `{}`,
+		"bad as_of":             strings.Replace(wrap(good), "2026-01-01", "January", 1),
+		"empty table":           wrap(),
+		"duplicate id":          wrap(good, good),
+		"not a CVE id":          wrap(row("CVE-2000-0001", "GHSA-xxxx")),
+		"unknown severity":      wrap(row(`"high"`, `"severe"`)),
+		"severity vs cvss":      wrap(row(`"high"`, `"medium"`)),
+		"cvss out of range":     wrap(row("7.5", "11")),
+		"cvss version":          wrap(row(`"3.1"`, `"2.0"`)),
+		"http source":           wrap(row("https://example.com/a", "http://example.com/a")),
+		"no source":             wrap(row(`"source": "https://example.com/a",`, "")),
+		"bad reference":         wrap(row(`"verified"`, `"references": ["see notes"], "verified"`)),
+		"verified missing":      wrap(row(`"verified": true,`, "")),
+		"unverified no note":    wrap(row(`"verified": true`, `"verified": false`)),
+		"no flavor":             wrap(row(`{"redis": {"fixed": {"6.2": "6.2.5"}}}`, `{}`)),
+		"unknown flavor":        wrap(row(`"redis"`, `"keydb"`)),
+		"no branch":             wrap(row(`{"fixed": {"6.2": "6.2.5"}}`, `{"older_unfixed": true}`)),
+		"fixed not a version":   wrap(row(`"6.2.5"`, `"6.2"`)),
+		"fixed with suffix":     wrap(row(`"6.2.5"`, `"6.2.5-rc1"`)),
+		"fixed off its branch":  wrap(row(`"6.2.5"`, `"7.0.5"`)),
+		"bad branch":            wrap(row(`"6.2":`, `"6":`)),
+		"unfixed twice":         wrap(row(`{"6.2": "6.2.5"}`, `{"6.2": "6.2.5"}, "unfixed": ["6.2"]`)),
+		"unfixed before intro":  wrap(row(`{"6.2": "6.2.5"}`, `{"6.2": "6.2.5"}, "introduced": "6.2.0", "unfixed": ["6.0"]`)),
+		"fixed before intro":    wrap(row(`{"6.2": "6.2.5"}`, `{"6.2": "6.2.5"}, "introduced": "6.2.5"`)),
+		"older_unfixed no-op":   wrap(row(`{"6.2": "6.2.5"}`, `{"6.2": "6.2.5"}, "introduced": "6.2.0", "older_unfixed": true`)),
+		"newer_fixed_in older":  wrap(row(`{"6.2": "6.2.5"}`, `{"6.2": "6.2.5"}, "newer_fixed_in": "6.2.9"`)),
+		"newer_fixed_in suffix": wrap(row(`{"6.2": "6.2.5"}`, `{"6.2": "6.2.5"}, "newer_fixed_in": "7.0"`)),
+		"two-line title":        wrap(row(`"title": "t"`, `"title": "a\nb"`)),
+	} {
+		if _, err := parseTable([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
