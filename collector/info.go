@@ -3,6 +3,9 @@ package collector
 import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
+	"github.com/redis-security/redis_security_exporter/collector/internal/vuln"
 )
 
 var (
@@ -39,6 +42,13 @@ var (
 	replicationSourceDesc = newDesc("replication_source_info",
 		"The master this replica replicates from; a rogue REPLICAOF is a known attack. Always 1.",
 		"master_host", "master_port")
+	vulnerabilityDesc = newDesc("vulnerability",
+		"1 per known CVE whose fix is newer than the server's version on its release branch (the table in collector/internal/vuln; Valkey matched on valkey_version). An upper bound: distributions backport fixes without changing the version.",
+		"cve", "severity")
+	knownVulnerabilitiesDesc = newDesc("known_vulnerabilities",
+		"Number of known CVEs affecting the server's version, per severity (an upper bound, see redis_security_vulnerability).", "severity")
+	versionEndOfLifeDesc = newDesc("version_end_of_life",
+		"1 when the server's release branch gets no more security fixes; omitted for branches the exporter does not know.")
 	listenerDesc = newDesc("listener",
 		"A listening endpoint (INFO listener lines on 7.2+, CONFIG bind/port/tls-port/unixsocket before). Always 1.",
 		"transport", "address", "port")
@@ -76,7 +86,7 @@ func (Info) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{serverInfoDesc, authFailuresDesc, aclDeniedDesc, errorRepliesDesc,
 		rejectedConnectionsDesc, connectionsReceivedDesc, connectedClientsDesc, maxclientsDesc,
 		clientRecentMaxBufferDesc, clientBufferLimitDisconnectionsDesc, evictedClientsDesc,
-		moduleInfoDesc, replicationSourceDesc, listenerDesc} {
+		moduleInfoDesc, replicationSourceDesc, listenerDesc, vulnerabilityDesc, knownVulnerabilitiesDesc, versionEndOfLifeDesc} {
 		ch <- d
 	}
 }
@@ -89,6 +99,7 @@ func (Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error 
 	}
 	srv := r.Facts().Server
 	gauge(ch, serverInfoDesc, 1, string(srv.Flavor), srv.Version.String(), srv.Role, srv.Mode)
+	vulnerabilities(ch, srv)
 
 	// auth failures: the most precise source the server has.
 	if v, ok := in.Float("acl_access_denied_auth"); ok {
@@ -155,4 +166,19 @@ func (Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error 
 		}
 	}
 	return nil
+}
+
+// vulnerabilities reports the known CVEs and end of life of the version.
+func vulnerabilities(ch chan<- prometheus.Metric, srv redisinfo.Server) {
+	counts := map[vuln.Severity]int{}
+	for _, v := range vuln.MatchServer(srv) {
+		gauge(ch, vulnerabilityDesc, 1, v.ID, string(v.Severity))
+		counts[v.Severity]++
+	}
+	for _, s := range vuln.Severities {
+		gauge(ch, knownVulnerabilitiesDesc, float64(counts[s]), string(s))
+	}
+	if eol, known := vuln.EndOfLife(srv.Flavor, srv.Version); known {
+		gauge(ch, versionEndOfLifeDesc, boolValue(eol))
+	}
 }

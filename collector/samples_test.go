@@ -147,6 +147,9 @@ var familyTypes = map[string]string{
 	"redis_security_acl_user_unrestricted":                    "gauge",
 	"redis_security_exposed_without_auth":                     "gauge",
 	"redis_security_acl_user_weak_password":                   "gauge",
+	"redis_security_vulnerability":                            "gauge",
+	"redis_security_known_vulnerabilities":                    "gauge",
+	"redis_security_version_end_of_life":                      "gauge",
 	"redis_security_replica_read_only":                        "gauge",
 	"redis_security_acl_log_max_length":                       "gauge",
 	"redis_security_acl_user_shared_password":                 "gauge",
@@ -158,8 +161,15 @@ var familyTypes = map[string]string{
 }
 
 // nondeterministic families are checked on their own: before 7.2 the last
-// event time is derived from the scrape time minus age-seconds.
-var nondeterministic = map[string]bool{"redis_security_acl_log_last_event_timestamp_seconds": true}
+// event time is derived from the scrape time minus age-seconds. The CVE
+// families are checked by TestSampleVulnerabilities (the exact CVE sets are
+// written out in the vuln package's tests).
+var nondeterministic = map[string]bool{
+	"redis_security_acl_log_last_event_timestamp_seconds": true,
+	"redis_security_vulnerability":                        true,
+	"redis_security_known_vulnerabilities":                true,
+	"redis_security_version_end_of_life":                  true,
+}
 
 func allFamilies() []string {
 	names := make([]string, 0, len(familyTypes))
@@ -528,6 +538,51 @@ func TestConfigDenied(t *testing.T) {
 			}
 			if got := deniedCommands(r); !slices.Equal(got, []string{"config|get"}) {
 				t.Errorf("denied commands = %v, want [config|get]", got)
+			}
+		})
+	}
+}
+
+// TestSampleVulnerabilities: the recorded versions' CVE counts and end of
+// life, as the vuln package's hand-written sets give them.
+func TestSampleVulnerabilities(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		total   int
+		eol     string // "" = omitted
+	}{
+		{"redis-6.2", 8, "0"},
+		{"redis-7.0", 12, "1"},
+		{"redis-7.2", 9, "0"},
+		{"redis-7.4", 9, "0"},
+		{"valkey-8.0", 9, "0"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			_, r := sampleReplies(t, tc.version)
+			c := newTestCollector(r, collector.Info{})
+			mfs, err := c.registry(t).Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total, cves float64
+			eol := ""
+			for _, mf := range mfs {
+				for _, m := range mf.GetMetric() {
+					switch mf.GetName() {
+					case "redis_security_known_vulnerabilities":
+						total += m.GetGauge().GetValue()
+					case "redis_security_vulnerability":
+						cves++
+					case "redis_security_version_end_of_life":
+						eol = fmt.Sprint(m.GetGauge().GetValue())
+					}
+				}
+			}
+			if int(total) != tc.total || int(cves) != tc.total {
+				t.Errorf("known_vulnerabilities sum %v, vulnerability series %v, want %d", total, cves, tc.total)
+			}
+			if eol != tc.eol {
+				t.Errorf("version_end_of_life = %q, want %q", eol, tc.eol)
 			}
 		})
 	}
