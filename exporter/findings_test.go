@@ -122,6 +122,12 @@ func TestFindingScenarios(t *testing.T) {
 			want: []string{"acl_log_disabled", "dangerous_commands_available", "debug_command_enabled", "module_command_enabled", "user_unrestricted"},
 		},
 		{
+			name:   "a replica that accepts writes",
+			config: hardening + admin + "replica-read-only no\nreplicaof 127.0.0.1 MASTERPORT\nmasteruser admin\nmasterauth Adm1n-very-long-random",
+			user:   "exporter", password: "exporter-pw",
+			want: []string{"dangerous_commands_available", "replica_writable", "user_unrestricted"},
+		},
+		{
 			name:   "weak TLS: old protocols, plaintext port still open, no client certificates",
 			config: "tls-port TLSPORT\nTLSCONFIG\ntls-auth-clients no\ntls-protocols \"TLSv1.1 TLSv1.2\"\n" + hardening + admin,
 			user:   "exporter", password: "exporter-pw",
@@ -134,9 +140,14 @@ func TestFindingScenarios(t *testing.T) {
 			tmp := t.TempDir()
 			certs := redistest.GenerateTLS(t, tmp, 24*time.Hour)
 			tlsPort := redistest.FreePort(t)
-			conf := replace(tc.config, map[string]string{
+			vars := map[string]string{
 				"TLSPORT": strconv.Itoa(tlsPort), "TLSCONFIG": certs.ServerConfig(), "UNIXSOCKET": filepath.Join(tmp, "r.sock"),
-			})
+			}
+			if strings.Contains(tc.config, "MASTERPORT") {
+				master := redistest.Start(t, admin)
+				vars["MASTERPORT"] = strconv.Itoa(master.Port)
+			}
+			conf := replace(tc.config, vars)
 			srv := redistest.StartWith(t, redistest.Options{Config: conf, NoWait: strings.Contains(conf, "port 0\n")})
 			if tc.setup != nil {
 				tc.setup(t, srv)

@@ -1,0 +1,81 @@
+package collector
+
+import (
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestChecksOnSyntheticMetrics covers what no server here can produce: a
+// vulnerable Lua sandbox, certificates near expiry, and missing inputs.
+func TestChecksOnSyntheticMetrics(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	certDesc := prometheus.NewDesc("redis_security_tls_certificate_not_after_timestamp_seconds", "", []string{"subject", "serial"}, nil)
+	tests := []struct {
+		name    string
+		metrics []prometheus.Metric
+		want    map[string]bool // check -> failed; checks not listed must not be evaluated
+	}{
+		{"lua sandbox open", []prometheus.Metric{g(luaPackageExposedDesc, 1)}, map[string]bool{"lua_sandbox_escape": true}},
+		{"lua sandbox closed", []prometheus.Metric{g(luaPackageExposedDesc, 0)}, map[string]bool{"lua_sandbox_escape": false}},
+		{"certificate expires in 5 days", []prometheus.Metric{g(certDesc, float64(now.Add(5*24*time.Hour).Unix()), "CN=x", "1")},
+			map[string]bool{"tls_certificate_expiring": true}},
+		{"certificate expires in 60 days", []prometheus.Metric{g(certDesc, float64(now.Add(60*24*time.Hour).Unix()), "CN=x", "1")},
+			map[string]bool{"tls_certificate_expiring": false}},
+		{"TLS off: TLS details are not evaluated", []prometheus.Metric{g(tlsEnabledDesc, 0), g(plaintextEnabledDesc, 1),
+			g(tlsProtocolDesc, 1, "TLSv1"), g(tlsClientAuthDesc, 1, "no")},
+			map[string]bool{}},
+		{"TLS on with TLSv1", []prometheus.Metric{g(tlsEnabledDesc, 1), g(plaintextEnabledDesc, 0), g(tlsProtocolDesc, 1, "TLSv1"),
+			g(tlsClientAuthDesc, 1, "yes")},
+			map[string]bool{"tls_weak_protocol": true, "plaintext_port_with_tls": false, "tls_client_auth_not_required": false}},
+		{"a master is not a writable replica", []prometheus.Metric{g(replicaReadOnlyDesc, 0), g(serverInfoDesc, 1, "redis", "7.0.15", "master", "standalone")},
+			map[string]bool{}},
+		{"nothing collected", nil, map[string]bool{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]bool{}
+			for _, f := range Evaluate(tc.metrics, now) {
+				got[f.ID] = f.Failed
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("evaluated %v, want %v", got, tc.want)
+			}
+			for id, failed := range tc.want {
+				if g, ok := got[id]; !ok || g != failed {
+					t.Errorf("%s: failed=%v evaluated=%v, want failed=%v", id, g, ok, failed)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckIDsAreUniqueAndComplete: ids are unique, every check has a title
+// and a remediation, and every check metrics.md names exists.
+func TestCheckIDsAreUniqueAndComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Checks {
+		if seen[c.ID] {
+			t.Errorf("duplicate check %s", c.ID)
+		}
+		seen[c.ID] = true
+		if c.Title == "" || c.Remediation == "" || c.Severity.Rank() == 0 || c.eval == nil {
+			t.Errorf("check %s is incomplete", c.ID)
+		}
+	}
+	// The list of metrics.md (Findings).
+	for _, id := range []string{"exposed_without_auth", "default_user_nopass", "bind_all_interfaces", "protected_mode_disabled",
+		"tls_disabled", "plaintext_port_with_tls", "tls_client_auth_not_required", "tls_weak_protocol", "tls_certificate_expiring",
+		"user_nopass", "user_weak_password", "user_shared_password", "user_unrestricted", "dangerous_command_default_user",
+		"dangerous_commands_available", "debug_command_enabled", "module_command_enabled", "protected_configs_enabled",
+		"output_buffer_unlimited", "no_idle_timeout", "maxmemory_unlimited", "unixsocket_world_accessible",
+		"persistence_path_suspicious", "known_vulnerabilities", "version_end_of_life", "acl_log_disabled", "replica_writable"} {
+		if !seen[id] {
+			t.Errorf("check %s of the metric contract is missing", id)
+		}
+	}
+}
