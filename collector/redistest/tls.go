@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -93,6 +94,25 @@ func GenerateTLS(tb testing.TB, dir string, serverValidity time.Duration) TLSFil
 // ServerConfig returns redis.conf lines that load the server certificate.
 func (f TLSFiles) ServerConfig() string {
 	return "tls-cert-file " + f.ServerCert + "\ntls-key-file " + f.ServerKey + "\ntls-ca-cert-file " + f.CA + "\n"
+}
+
+// ClientConfig is a TLS client configuration trusting the CA and presenting
+// the client certificate, for the tests' own clients.
+func (f TLSFiles) ClientConfig(tb testing.TB) *tls.Config {
+	tb.Helper()
+	pair, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ca, err := os.ReadFile(f.CA)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		tb.Fatal("no CA certificate in " + f.CA)
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 }
 
 func newKey(tb testing.TB) *ecdsa.PrivateKey {
