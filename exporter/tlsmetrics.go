@@ -25,6 +25,13 @@ var (
 		[]string{"version", "cipher"}, nil)
 )
 
+// probeTimeout bounds a certificate probe; below minProbeTimeout of the
+// scrape's time left, the probe waits for another scrape.
+const (
+	probeTimeout    = 5 * time.Second
+	minProbeTimeout = 100 * time.Millisecond
+)
+
 // certProbe is the result of the last certificate probe of a target.
 type certProbe struct {
 	port  int
@@ -83,6 +90,21 @@ func (t *Target) probeCertificate(ctx context.Context, r *collector.Replies) *x5
 	if p := t.probe; p != nil && p.port == port && p.runID == runID && time.Since(p.at) < t.probeInterval {
 		return p.leaf
 	}
+	// The probe must not eat the scrape's deadline (a port that drops
+	// packets): it gets half of what is left, at most probeTimeout, and
+	// waits for the next scrape when that is too little.
+	budget := probeTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)/2)
+	}
+	if budget < minProbeTimeout {
+		if t.probe != nil && t.probe.port == port {
+			return t.probe.leaf
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
 	leaf, err := t.probeOnce(ctx, port)
 	if err != nil {
 		level.Warn(t.logger).Log("msg", "TLS certificate probe failed; next attempt after --tls.probe-interval", "port", port, "err", err)
