@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -110,6 +111,28 @@ func TestTLSOnlyServerRequiringClientCertificates(t *testing.T) {
 	}
 }
 
+// TestMissingClientCertificateWithPassword: under TLS 1.3 the refusal of a
+// client without a certificate reaches the exporter while it reads the AUTH
+// reply: explained, one attempt, no background retry.
+func TestMissingClientCertificateWithPassword(t *testing.T) {
+	t.Parallel()
+	f := redistest.GenerateTLS(t, t.TempDir(), 50*time.Hour)
+	srv := redistest.StartWith(t, redistest.Options{TLS: &f, NoPlaintext: true, Config: "tls-auth-clients yes\nrequirepass s3cret-pw"})
+	var logs logBuffer
+	tg := newTarget(t, targetOpts{addr: rediss(srv.TLSPort), password: "s3cret-pw", tls: clientTLS(t, exporter.TLSOptions{CAFile: f.CA}), logger: logs.logger()})
+	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{"redis_security_up": 0, certKey(f): float64(f.ServerNotAfter.Unix())})
+	if !strings.Contains(logs.String(), "the server asked for a client certificate and none is configured") {
+		t.Errorf("the log does not say why:\n%s", logs.String())
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if n := refusedHandshakes(t, srv); n != 1 {
+		t.Errorf("%d refused handshakes for one failed scrape, want 1", n)
+	}
+	// With the certificate: up, and the password was accepted.
+	ok := newTarget(t, targetOpts{addr: rediss(srv.TLSPort), password: "s3cret-pw", tls: clientTLS(t, exporter.TLSOptions{CAFile: f.CA, CertFile: f.ClientCert, KeyFile: f.ClientKey})})
+	expect(t, scrape(t, ok, 5*time.Second), map[string]float64{"redis_security_up": 1})
+}
+
 // refusedHandshakes counts the TLS connections the server refused.
 func refusedHandshakes(t *testing.T, srv *redistest.Server) int {
 	t.Helper()
@@ -145,7 +168,7 @@ func TestTLS12(t *testing.T) {
 	// --tls.min-version TLS1.3 against a TLS 1.2 server: refused.
 	var logs logBuffer
 	strict := newTarget(t, targetOpts{addr: rediss(srv.TLSPort), logger: logs.logger(),
-		tls: clientTLS(t, exporter.TLSOptions{CAFile: f.CA, CertFile: f.ClientCert, KeyFile: f.ClientKey, MinVersion: 0x0304})})
+		tls: clientTLS(t, exporter.TLSOptions{CAFile: f.CA, CertFile: f.ClientCert, KeyFile: f.ClientKey, MinVersion: tls.VersionTLS13})})
 	expect(t, scrape(t, strict, 5*time.Second), map[string]float64{"redis_security_up": 0})
 	if !strings.Contains(logs.String(), "protocol version") {
 		t.Errorf("the log does not name the version problem:\n%s", logs.String())
