@@ -60,6 +60,13 @@ type config struct {
 	// acl_user_weak_password.
 	weakPasswordsFile    string
 	bundledWeakPasswords *bool
+	// TLS to the server, and the certificate probe.
+	tls               exporter.TLSOptions
+	tlsMinVersion     string
+	tlsInsecure       *bool
+	tlsProbe          *bool
+	tlsProbeInterval  string
+	tlsProbeIntervalD time.Duration
 }
 
 // newApp declares the flags. Every flag can also be set from an environment
@@ -100,6 +107,32 @@ func newApp(cfg *config) *kingpin.Application {
 	app.Flag("acl.bundled-weak-passwords", "Check ACL users' passwords against the bundled list of Redis and vendor defaults and common passwords (--no-acl.bundled-weak-passwords: only --acl.weak-passwords-file, or no check without it).").
 		Envar("REDIS_SECURITY_EXPORTER_ACL_BUNDLED_WEAK_PASSWORDS").Default("true").SetValue(bundled)
 	cfg.bundledWeakPasswords = &bundled.value
+
+	app.Flag("clients.max", "Skip CLIENT LIST (which blocks the server for about 1.2 ms per 1000 clients) when the previous scrape saw more connected clients; 0 = no limit.").
+		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_MAX").Default(strconv.Itoa(cfg.options.ClientsMax)).IntVar(&cfg.options.ClientsMax)
+	app.Flag("clients.every-n-scrapes", "Read CLIENT LIST only every n-th scrape and report the last counts in between.").
+		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_EVERY_N_SCRAPES").Default(strconv.Itoa(cfg.options.ClientsEveryN)).IntVar(&cfg.options.ClientsEveryN)
+
+	app.Flag("tls.ca-file", "PEM CA certificates that verify the server of a rediss:// address (default: the system's roots). Re-read for every new connection.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_CA_FILE").StringVar(&cfg.tls.CAFile)
+	app.Flag("tls.cert-file", "PEM client certificate for servers with tls-auth-clients (with --tls.key-file). Re-read for every new connection; also presented by the certificate probe.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_CERT_FILE").StringVar(&cfg.tls.CertFile)
+	app.Flag("tls.key-file", "PEM private key (unencrypted) of --tls.cert-file. Re-read for every new connection.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_KEY_FILE").StringVar(&cfg.tls.KeyFile)
+	app.Flag("tls.server-name", "Name the server certificate must carry (and the SNI), when it is not the address's host.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_SERVER_NAME").StringVar(&cfg.tls.ServerName)
+	insecure := &boolValue{flag: "tls.insecure-skip-verify"}
+	app.Flag("tls.insecure-skip-verify", "Accept any server certificate. Anyone between the exporter and the server can then read its password: for tests only.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_INSECURE_SKIP_VERIFY").Default("false").SetValue(insecure)
+	cfg.tlsInsecure = &insecure.value
+	app.Flag("tls.min-version", "Lowest TLS version accepted from the server: TLS1.2 or TLS1.3.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_MIN_VERSION").Default("TLS1.2").StringVar(&cfg.tlsMinVersion)
+	probe := &boolValue{flag: "tls.probe-certificate"}
+	app.Flag("tls.probe-certificate", "For a plaintext address whose server also has a tls-port: read the server's certificate with a TLS handshake to that port of the same host (no data sent), for redis_security_tls_certificate_not_after_timestamp_seconds.").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_PROBE_CERTIFICATE").Default("true").SetValue(probe)
+	cfg.tlsProbe = &probe.value
+	app.Flag("tls.probe-interval", "Reuse a probed certificate this long (a restart of the server probes again at once).").
+		Envar("REDIS_SECURITY_EXPORTER_TLS_PROBE_INTERVAL").Default(exporter.DefaultProbeInterval.String()).StringVar(&cfg.tlsProbeInterval)
 
 	cfg.collect = map[string]*bool{}
 	for _, e := range collector.All(cfg.options) {
@@ -244,6 +277,19 @@ func validateFlags(cfg *config) error {
 	if cfg.timeoutOffsetD, err = time.ParseDuration(cfg.timeoutOffset); err != nil || cfg.timeoutOffsetD < 0 {
 		return fmt.Errorf("--scrape.timeout-offset %q: want a duration such as 500ms", cfg.timeoutOffset)
 	}
+	if cfg.options.ClientsMax < 0 {
+		return fmt.Errorf("--clients.max %d: want 0 (no limit) or more", cfg.options.ClientsMax)
+	}
+	if cfg.options.ClientsEveryN < 1 {
+		return fmt.Errorf("--clients.every-n-scrapes %d: want 1 or more", cfg.options.ClientsEveryN)
+	}
+	if cfg.tls.MinVersion, err = exporter.ParseTLSVersion(cfg.tlsMinVersion); err != nil {
+		return fmt.Errorf("--tls.min-version: %w", err)
+	}
+	if cfg.tlsProbeIntervalD, err = time.ParseDuration(cfg.tlsProbeInterval); err != nil || cfg.tlsProbeIntervalD <= 0 {
+		return fmt.Errorf("--tls.probe-interval %q: want a positive duration such as 10m", cfg.tlsProbeInterval)
+	}
+	cfg.tls.InsecureSkipVerify = *cfg.tlsInsecure
 	return nil
 }
 
@@ -382,6 +428,16 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	if err != nil {
 		return nil, err
 	}
+	clientTLS, err := exporter.NewClientTLS(cfg.tls)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.tls.InsecureSkipVerify {
+		level.Warn(logger).Log("msg", "TLS CERTIFICATE VERIFICATION IS DISABLED (--tls.insecure-skip-verify): anyone between the exporter and the server can impersonate the server and read the exporter's password; use --tls.ca-file instead")
+	}
+	if !addr.TLS && (cfg.tls.CAFile != "" || cfg.tls.ServerName != "" || cfg.tls.InsecureSkipVerify) {
+		level.Warn(logger).Log("msg", "--tls.ca-file, --tls.server-name and --tls.insecure-skip-verify only apply to rediss:// addresses", "address", addr)
+	}
 	opts := cfg.options
 	weak, n, err := collector.LoadWeakPasswords(*cfg.bundledWeakPasswords, cfg.weakPasswordsFile)
 	if err != nil {
@@ -403,10 +459,13 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	}
 	level.Info(logger).Log("msg", "enabled collectors", "collectors", strings.Join(names, ","))
 	return exporter.NewTarget(exporter.Options{
-		Address:     addr,
-		Credentials: creds,
-		Scrapers:    scrapers,
-		Logger:      logger,
+		Address:          addr,
+		Credentials:      creds,
+		TLS:              clientTLS,
+		ProbeCertificate: *cfg.tlsProbe,
+		ProbeInterval:    cfg.tlsProbeIntervalD,
+		Scrapers:         scrapers,
+		Logger:           logger,
 	})
 }
 

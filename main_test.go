@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,11 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 	os.WriteFile(emptyFile, nil, 0o600)
 	pwFile := filepath.Join(dir, "pw")
 	os.WriteFile(pwFile, []byte("pw\n"), 0o600)
+	tlsFiles := redistest.GenerateTLS(t, dir, time.Hour)
+	notPEM := filepath.Join(dir, "not.pem")
+	os.WriteFile(notPEM, []byte("hello\n"), 0o600)
+	badKey := filepath.Join(dir, "bad.key")
+	os.WriteFile(badKey, []byte("-----BEGIN EC PRIVATE KEY-----\nhunter2\n-----END EC PRIVATE KEY-----\n"), 0o600)
 	badWebConfig := filepath.Join(dir, "web.yml")
 	os.WriteFile(badWebConfig, []byte("tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: /nonexistent.key\nbogus: 1\n"), 0o600)
 
@@ -70,6 +76,18 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 		{"telemetry path without slash", []string{"--web.telemetry-path=metrics"}, nil, "must start with /"},
 		{"missing weak passwords file", []string{"--acl.weak-passwords-file=" + filepath.Join(dir, "weak-nope")}, nil, "--acl.weak-passwords-file: open " + filepath.Join(dir, "weak-nope") + ": no such file"},
 		{"weak passwords file is a directory", []string{"--acl.weak-passwords-file=" + dir, "--no-acl.bundled-weak-passwords"}, nil, "--acl.weak-passwords-file: reading " + dir},
+		{"TLS 1.0", []string{"--tls.min-version=TLS1.0"}, nil, `--tls.min-version: "TLS1.0" is not a supported minimum TLS version: want TLS1.2 or TLS1.3`},
+		{"SSLv3", []string{"--tls.min-version=SSLv3"}, nil, "--tls.min-version"},
+		{"certificate without key", []string{"--tls.cert-file=" + tlsFiles.ClientCert}, nil, "--tls.cert-file and --tls.key-file go together"},
+		{"key without certificate", []string{"--tls.key-file=" + tlsFiles.ClientKey}, nil, "--tls.cert-file and --tls.key-file go together"},
+		{"missing CA file", []string{"--tls.ca-file=" + filepath.Join(dir, "nope.crt")}, nil, "--tls.ca-file: open " + filepath.Join(dir, "nope.crt")},
+		{"CA file without certificates", []string{"--tls.ca-file=" + notPEM}, nil, "--tls.ca-file " + notPEM + ": no PEM certificate found"},
+		{"invalid key", []string{"--tls.cert-file=" + tlsFiles.ClientCert, "--tls.key-file=" + badKey}, nil, "--tls.key-file " + badKey},
+		{"key of another certificate", []string{"--tls.cert-file=" + tlsFiles.ServerCert, "--tls.key-file=" + tlsFiles.ClientKey}, nil, "private key does not match public key"},
+		{"missing key file", []string{"--tls.cert-file=" + tlsFiles.ClientCert, "--tls.key-file=" + filepath.Join(dir, "nope.key")}, nil, "--tls.key-file: open"},
+		{"probe interval", []string{"--tls.probe-interval=0s"}, nil, "--tls.probe-interval"},
+		{"negative clients.max", []string{"--clients.max=-1"}, nil, "--clients.max -1"},
+		{"every 0 scrapes", []string{"--clients.every-n-scrapes=0"}, nil, "--clients.every-n-scrapes 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,6 +116,10 @@ func TestEnvironmentVariables(t *testing.T) {
 		"REDIS_SECURITY_EXPORTER_COLLECT_ACL=maybe":                             "collect.acl",
 		"REDIS_SECURITY_EXPORTER_ACL_WEAK_PASSWORDS_FILE=/nonexistent/weak.txt": "--acl.weak-passwords-file: open /nonexistent/weak.txt",
 		"REDIS_SECURITY_EXPORTER_ACL_BUNDLED_WEAK_PASSWORDS=maybe":              "acl.bundled-weak-passwords",
+		"REDIS_SECURITY_EXPORTER_TLS_MIN_VERSION=TLS1.1":                        "--tls.min-version",
+		"REDIS_SECURITY_EXPORTER_TLS_CA_FILE=/nonexistent/ca.crt":               "--tls.ca-file: open /nonexistent/ca.crt",
+		"REDIS_SECURITY_EXPORTER_TLS_INSECURE_SKIP_VERIFY=perhaps":              "tls.insecure-skip-verify",
+		"REDIS_SECURITY_EXPORTER_CLIENTS_MAX=-5":                                "--clients.max",
 	} {
 		cmd := exec.Command(os.Args[0], "--web.listen-address=127.0.0.1:0")
 		cmd.Env = []string{"RSE_TEST_MAIN=1", env}
@@ -625,5 +647,36 @@ func TestLandingPageInBrowser(t *testing.T) {
 	}
 	if len(png) < 10000 || string(png[1:4]) != "PNG" {
 		t.Errorf("screenshot is not a plausible PNG (%d bytes)", len(png))
+	}
+}
+
+// TestTLSFlags: the exporter as a process, against a TLS-only server that
+// requires client certificates, configured by flags and by environment
+// variables; --tls.insecure-skip-verify warns loudly.
+func TestTLSFlags(t *testing.T) {
+	t.Parallel()
+	f := redistest.GenerateTLS(t, t.TempDir(), 48*time.Hour)
+	srv := redistest.StartWith(t, redistest.Options{TLS: &f, NoPlaintext: true, Config: "tls-auth-clients yes"})
+	addr := fmt.Sprintf("rediss://127.0.0.1:%d", srv.TLSPort)
+	byFlags := startExporter(t, nil, "--redis.addr="+addr, "--tls.ca-file="+f.CA, "--tls.cert-file="+f.ClientCert, "--tls.key-file="+f.ClientKey, "--tls.min-version=TLS1.3")
+	byEnv := startExporter(t, []string{"REDIS_ADDR=" + addr, "REDIS_SECURITY_EXPORTER_TLS_CA_FILE=" + f.CA,
+		"REDIS_SECURITY_EXPORTER_TLS_CERT_FILE=" + f.ClientCert, "REDIS_SECURITY_EXPORTER_TLS_KEY_FILE=" + f.ClientKey,
+		"REDIS_SECURITY_EXPORTER_TLS_SERVER_NAME=localhost"})
+	insecure := startExporter(t, nil, "--redis.addr="+addr, "--tls.insecure-skip-verify", "--tls.cert-file="+f.ClientCert, "--tls.key-file="+f.ClientKey)
+	for name, p := range map[string]*exporterProcess{"flags": byFlags, "environment": byEnv, "insecure": insecure} {
+		m := get(t, p.url+"/metrics")
+		for _, want := range []string{"redis_security_up 1", `redis_security_tls_connection_info{cipher="TLS_AES_128_GCM_SHA256",version="TLSv1.3"} 1`,
+			fmt.Sprintf(`redis_security_tls_certificate_not_after_timestamp_seconds{serial="%X",subject="CN=redistest server"} %s`, f.ServerSerial,
+				strconv.FormatFloat(float64(f.ServerNotAfter.Unix()), 'g', -1, 64))} {
+			if !strings.Contains(m, want) {
+				t.Errorf("%s: /metrics lacks %s\nlogs:\n%s", name, want, p.logs())
+			}
+		}
+	}
+	if !strings.Contains(insecure.logs(), "TLS CERTIFICATE VERIFICATION IS DISABLED") {
+		t.Errorf("no warning for --tls.insecure-skip-verify:\n%s", insecure.logs())
+	}
+	if strings.Contains(byFlags.logs(), "DISABLED") {
+		t.Errorf("warning without --tls.insecure-skip-verify:\n%s", byFlags.logs())
 	}
 }

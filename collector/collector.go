@@ -61,6 +61,11 @@ type Options struct {
 	// WeakPasswords holds the SHA-256 hashes of known weak passwords; nil
 	// disables redis_security_acl_user_weak_password.
 	WeakPasswords PasswordSet
+	// ClientsMax skips CLIENT LIST when the previous scrape saw more
+	// connected clients (0: no limit); ClientsEveryN lists the clients
+	// only every n-th scrape (<= 1: every scrape).
+	ClientsMax    int
+	ClientsEveryN int
 }
 
 // PasswordSet answers whether a hex SHA-256 password hash is a known one.
@@ -81,6 +86,8 @@ func DefaultOptions() Options {
 		DangerousCommands: DefaultDangerousCommands,
 		MaxUsers:          200,
 		ACLLogTopSources:  10,
+		ClientsMax:        DefaultClientsMax,
+		ClientsEveryN:     1,
 	}
 }
 
@@ -99,6 +106,7 @@ func All(o Options) []Entry {
 		{Scraper: ACL{WeakPasswords: o.WeakPasswords}, EnabledByDefault: true},
 		{Scraper: ACLLog{TopSources: o.ACLLogTopSources}, EnabledByDefault: true},
 		{Scraper: Commands{Names: o.DangerousCommands, MaxUsers: o.MaxUsers}, EnabledByDefault: true},
+		{Scraper: Clients{Max: o.ClientsMax, EveryN: o.ClientsEveryN}, EnabledByDefault: true},
 		{Scraper: LuaSandbox{}, EnabledByDefault: false},
 	}
 }
@@ -139,6 +147,10 @@ func labelValues(vs []string) []string {
 	return out
 }
 
+// LabelValue makes one label value taken from the server exportable, as
+// labelValues does for the collectors' metrics.
+func LabelValue(v string) string { return labelValues([]string{v})[0] }
+
 func boolValue(b bool) float64 {
 	if b {
 		return 1
@@ -164,4 +176,4 @@ func dedupe[T comparable](in []T) []T {
 // LeastPrivilegeRules are the ACL rules of a user that may run exactly what
 // the collectors send: the README documents them, the tests run with them,
 // and a scrape with them causes no ACL denial.
-const LeastPrivilegeRules = "-@all +info +config|get +acl|list +acl|log +acl|dryrun +command|info"
+const LeastPrivilegeRules = "-@all +info +config|get +acl|list +acl|log +acl|dryrun +command|info +client|list +client|id"

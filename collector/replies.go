@@ -224,3 +224,10 @@ type CommandDenial struct {
 	Command string
 	Denied  bool
 }
+
+// Requested reports whether the command was sent this scrape (in the plan
+// or a merged follow-up), whatever its reply.
+func (r *Replies) Requested(args ...string) bool {
+	_, ok := r.commands[commandKey(args)]
+	return ok
+}

@@ -14,7 +14,10 @@ type State struct {
 	acllogRequested string
 	aclLog          *acllog.Tracker
 	commands        *commandState
+	clients         *clientsState
 }
 
 // NewState returns an empty state.
-func NewState() *State { return &State{aclLog: acllog.NewTracker(), commands: &commandState{}} }
+func NewState() *State {
+	return &State{aclLog: acllog.NewTracker(), commands: &commandState{}, clients: newClientsState()}
+}

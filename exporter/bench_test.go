@@ -23,7 +23,7 @@ func serverUsec(tb testing.TB, srv *redistest.Server) float64 {
 			continue
 		}
 		switch name {
-		case "info", "config|get", "acl|list", "acl|log", "acl|dryrun", "command|info", "auth", "hello":
+		case "info", "config|get", "acl|list", "acl|log", "acl|dryrun", "command|info", "client|list", "client|id", "auth", "hello":
 		default:
 			continue
 		}

@@ -94,7 +94,7 @@ const dangerousList = "FLUSHALL FLUSHDB CONFIG DEBUG SHUTDOWN MODULE KEYS EVAL E
 func TestDryRunDeniedFallsBackToRules(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\nuser safe on >safe-pw ~* +@all -@dangerous\n"+
-		"user exporter on >pw -@all +info +config|get +acl|list +acl|log +command|info")
+		"user exporter on >pw -@all +info +config|get +acl|list +acl|log +command|info +client|list +client|id")
 	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "pw"})
 	first := scrape(t, tg, 5*time.Second)
 	expect(t, first, map[string]float64{`redis_security_scrape_command_denied{command="acl|dryrun"}`: 1})

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,21 +28,49 @@ func (e *AuthError) Error() string { return "authentication failed: " + e.Reply 
 // the exporter sends exactly one AUTH itself, and go-redis's HELLO then finds
 // the connection authenticated.
 type dialer struct {
-	creds     Credentials
-	tlsConfig *tls.Config // nil: plaintext
+	creds Credentials
+	// tls is nil for a plaintext target; tlsHost is the host the
+	// certificate must name unless --tls.server-name says otherwise.
+	tls     *ClientTLS
+	tlsOn   bool
+	tlsHost string
+
+	mu   sync.Mutex
+	last tlsRecord
 }
 
-func (d dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+// tlsRecord is what the latest TLS handshake of the target showed.
+type tlsRecord struct {
+	at   time.Time
+	leaf *x509.Certificate // the server's certificate, nil when none came
+	// state is the negotiated session; nil when the handshake failed.
+	state *tls.ConnectionState
+}
+
+// lastTLS returns the record of the latest handshake.
+func (d *dialer) lastTLS() tlsRecord {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.last
+}
+
+func (d *dialer) record(r tlsRecord) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = r
+}
+
+func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	if d.tlsConfig != nil {
-		tc := tls.Client(conn, d.tlsConfig)
-		if err := tc.HandshakeContext(ctx); err != nil {
+	if d.tlsOn {
+		tc, err := d.handshake(ctx, conn)
+		if err != nil {
 			conn.Close()
-			return failedConn{err: fmt.Errorf("TLS handshake: %w", err)}, nil
+			return failedConn{err: err}, nil
 		}
 		conn = tc
 	}
@@ -51,6 +82,86 @@ func (d dialer) dial(ctx context.Context, network, addr string) (net.Conn, error
 		return failedConn{err: err}, nil
 	}
 	return conn, nil
+}
+
+// handshake runs the TLS handshake and records what it showed.
+func (d *dialer) handshake(ctx context.Context, conn net.Conn) (net.Conn, error) {
+	hs := &handshake{}
+	cfg, err := d.tls.config(d.tlsHost, hs)
+	if err != nil {
+		d.record(tlsRecord{at: time.Now()})
+		return nil, fmt.Errorf("TLS configuration: %v", err)
+	}
+	tc := tls.Client(conn, cfg)
+	err = tc.HandshakeContext(ctx)
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) {
+		hs.setLeaf(verr.UnverifiedCertificates)
+	}
+	leaf, missing := hs.result()
+	if err != nil {
+		d.record(tlsRecord{at: time.Now(), leaf: leaf})
+		// %v, not %w: go-redis unwraps a connection's initialisation error
+		// once before returning it, which would drop this context.
+		err = fmt.Errorf("TLS handshake: %v", err)
+		if missing {
+			err = missingCertError{err}
+		}
+		return nil, err
+	}
+	state := tc.ConnectionState()
+	d.record(tlsRecord{at: time.Now(), leaf: leaf, state: &state})
+	if missing {
+		// With TLS 1.3 the server checks the client certificate after the
+		// client has finished its handshake: a refusal shows on the first
+		// read. A server with tls-auth-clients optional accepts the
+		// connection, and nothing is ever wrapped.
+		return &hintConn{Conn: tc}, nil
+	}
+	return tc, nil
+}
+
+// missingCertError explains a TLS failure when the server asked for a client
+// certificate and the exporter had none. It has no Unwrap on purpose: go-redis
+// unwraps a connection's initialisation error once, which would drop the
+// explanation.
+type missingCertError struct{ err error }
+
+func (e missingCertError) Error() string {
+	return e.err.Error() + " (the server asked for a client certificate and none is configured: set --tls.cert-file and --tls.key-file, or tls-auth-clients optional on the server)"
+}
+
+// hintConn is a TLS connection on which the server asked for a client
+// certificate the exporter did not have. Under TLS 1.3 the server refuses
+// such a client after the client's side of the handshake is done: the
+// refusal shows as an alert or a reset on the first read or write, and is
+// explained as a missingCertError. Timeouts are left alone.
+// Once the server has answered (tls-auth-clients optional), errors are no
+// longer explained that way.
+type hintConn struct {
+	*tls.Conn
+	answered atomic.Bool
+}
+
+func (c *hintConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.answered.Store(true)
+	}
+	return n, c.explain(err)
+}
+
+func (c *hintConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	return n, c.explain(err)
+}
+
+func (c *hintConn) explain(err error) error {
+	var ne net.Error
+	if err == nil || c.answered.Load() || (errors.As(err, &ne) && ne.Timeout()) {
+		return err
+	}
+	return missingCertError{err}
 }
 
 // failedConn stands for a connection that was established but refused at
@@ -70,7 +181,7 @@ func (f failedConn) SetDeadline(time.Time) error      { return nil }
 func (f failedConn) SetReadDeadline(time.Time) error  { return nil }
 func (f failedConn) SetWriteDeadline(time.Time) error { return nil }
 
-func (d dialer) auth(ctx context.Context, conn net.Conn) error {
+func (d *dialer) auth(ctx context.Context, conn net.Conn) error {
 	user, password, err := d.creds(ctx)
 	if err != nil {
 		return fmt.Errorf("reading credentials: %w", err)

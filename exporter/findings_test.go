@@ -2,8 +2,6 @@ package exporter_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,8 +54,10 @@ func TestFindingScenarios(t *testing.T) {
 		user     string
 		password string
 		tls      bool // connect over TLS with the test's client certificate
-		setup    func(t *testing.T, srv *redistest.Server)
-		want     []string
+		// certValidity is the server certificate's lifetime (default 90 days).
+		certValidity time.Duration
+		setup        func(t *testing.T, srv *redistest.Server)
+		want         []string
 	}{
 		{
 			name:   "the exposed open default user",
@@ -76,6 +76,13 @@ func TestFindingScenarios(t *testing.T) {
 				"user app on >App-very-long-random-1 ~app:* resetchannels -@all +get +set",
 			user: "exporter", password: "exporter-pw", tls: true,
 			want: []string{"dangerous_commands_available", "user_unrestricted"},
+		},
+		{
+			name: "TLS-only server whose certificate expires in 5 days",
+			config: "port 0\ntls-port TLSPORT\nTLSCONFIG\ntls-auth-clients yes\ntls-protocols \"TLSv1.2 TLSv1.3\"\n" + hardening + admin +
+				"user app on >App-very-long-random-1 ~app:* resetchannels -@all +get +set",
+			user: "exporter", password: "exporter-pw", tls: true, certValidity: 5 * 24 * time.Hour,
+			want: []string{"dangerous_commands_available", "tls_certificate_expiring", "user_unrestricted"},
 		},
 		{
 			name:   "loopback server with a password and limits",
@@ -138,7 +145,11 @@ func TestFindingScenarios(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tmp := t.TempDir()
-			certs := redistest.GenerateTLS(t, tmp, 24*time.Hour)
+			validity := 90 * 24 * time.Hour
+			if tc.certValidity != 0 {
+				validity = tc.certValidity
+			}
+			certs := redistest.GenerateTLS(t, tmp, validity)
 			tlsPort := redistest.FreePort(t)
 			vars := map[string]string{
 				"TLSPORT": strconv.Itoa(tlsPort), "TLSCONFIG": certs.ServerConfig(), "UNIXSOCKET": filepath.Join(tmp, "r.sock"),
@@ -216,13 +227,7 @@ func renameAllButConfig() string {
 // tlsTarget connects over TLS with the test's CA and client certificate.
 func tlsTarget(t *testing.T, addr string, certs redistest.TLSFiles, user, password string) *exporter.Target {
 	t.Helper()
-	pool := x509.NewCertPool()
-	ca, err := os.ReadFile(certs.CA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.AppendCertsFromPEM(ca)
-	cert, err := tls.LoadX509KeyPair(certs.ClientCert, certs.ClientKey)
+	ctls, err := exporter.NewClientTLS(exporter.TLSOptions{CAFile: certs.CA, CertFile: certs.ClientCert, KeyFile: certs.ClientKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,32 +239,10 @@ func tlsTarget(t *testing.T, addr string, certs redistest.TLSFiles, user, passwo
 	if password != "" {
 		creds = func(ctx context.Context) (string, string, error) { return user, password, nil }
 	}
-	tg, err := exporter.NewTarget(exporter.Options{Address: a, Credentials: creds, Scrapers: allScrapers(),
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{cert}, ServerName: "127.0.0.1"}})
+	tg, err := exporter.NewTarget(exporter.Options{Address: a, Credentials: creds, Scrapers: allScrapers(), TLS: ctls})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tg.Close() })
 	return tg
-}
-
-// TestLuaSandboxProbe: the opt-in probe answers 0 on a fixed server, and
-// needs +eval; without it the blind spot is reported.
-func TestLuaSandboxProbe(t *testing.T) {
-	t.Parallel()
-	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL+" +eval\nuser plain on >pw "+collector.LeastPrivilegeRules)
-	probe := []collector.Scraper{collector.Info{}, collector.LuaSandbox{}}
-	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", scrapers: probe})
-	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{
-		"redis_security_lua_package_exposed":                                          0,
-		`redis_security_check_failed{check="lua_sandbox_escape",severity="critical"}`: 0,
-		`redis_security_scrape_collector_success{collector="lua-sandbox"}`:            1,
-	})
-	tg = newTarget(t, targetOpts{addr: srv.Addr(), user: "plain", password: "pw", scrapers: probe})
-	expect(t, scrape(t, tg, 5*time.Second), map[string]float64{
-		"redis_security_lua_package_exposed":                                          absent,
-		`redis_security_scrape_command_denied{command="eval"}`:                        1,
-		`redis_security_scrape_collector_success{collector="lua-sandbox"}`:            0,
-		`redis_security_check_failed{check="lua_sandbox_escape",severity="critical"}`: absent,
-	})
 }

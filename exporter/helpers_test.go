@@ -1,6 +1,7 @@
 package exporter_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -41,12 +42,25 @@ func allScrapers() []collector.Scraper {
 	return s
 }
 
+// scrapersWith returns every collector built with o.
+func scrapersWith(o collector.Options) []collector.Scraper {
+	var s []collector.Scraper
+	for _, e := range collector.All(o) {
+		s = append(s, e.Scraper)
+	}
+	return s
+}
+
 type targetOpts struct {
 	addr     string
 	user     string
 	password string
 	logger   log.Logger
 	scrapers []collector.Scraper
+	tls      *exporter.ClientTLS
+	// probe enables the certificate probe, every probeInterval.
+	probe         bool
+	probeInterval time.Duration
 }
 
 func newTarget(t testing.TB, o targetOpts) *exporter.Target {
@@ -62,7 +76,8 @@ func newTarget(t testing.TB, o targetOpts) *exporter.Target {
 	if o.scrapers == nil {
 		o.scrapers = allScrapers()
 	}
-	tg, err := exporter.NewTarget(exporter.Options{Address: addr, Credentials: creds, Scrapers: o.scrapers, Logger: o.logger})
+	tg, err := exporter.NewTarget(exporter.Options{Address: addr, Credentials: creds, Scrapers: o.scrapers, Logger: o.logger,
+		TLS: o.tls, ProbeCertificate: o.probe, ProbeInterval: o.probeInterval})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +163,26 @@ func dump(m map[string]float64) string {
 	}
 	return b.String()
 }
+
+// logBuffer is a go-kit logger whose output the test can read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() log.Logger { return log.NewLogfmtLogger(l) }
 
 // withPrefix returns the keys of metric family name.
 func withPrefix(m map[string]float64, name string) []string {

@@ -6,7 +6,6 @@ package exporter
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,12 +44,22 @@ type Credentials func(ctx context.Context) (username, password string, err error
 type Options struct {
 	Address     Address
 	Credentials Credentials // nil: no AUTH
-	// TLSConfig is used for rediss:// addresses; nil means system roots and
-	// TLS 1.2 or later.
-	TLSConfig *tls.Config
-	Scrapers  []collector.Scraper
-	Logger    log.Logger
+	// TLS configures rediss:// connections and the client certificate the
+	// certificate probe presents; nil means the system's roots, TLS 1.2 or
+	// later, and no client certificate.
+	TLS *ClientTLS
+	// ProbeCertificate enables, for plaintext TCP targets whose server has
+	// a tls-port, a TLS handshake to that port of the same host to read the
+	// server's certificate, at most every ProbeInterval (default 10m) and
+	// after each restart of the server.
+	ProbeCertificate bool
+	ProbeInterval    time.Duration
+	Scrapers         []collector.Scraper
+	Logger           log.Logger
 }
+
+// DefaultProbeInterval is how long a probed certificate is reused.
+const DefaultProbeInterval = 10 * time.Minute
 
 // Target is one Redis/Valkey server.
 type Target struct {
@@ -59,6 +68,13 @@ type Target struct {
 	scrapers []collector.Scraper
 	logger   log.Logger
 	flight   singleflight.Group
+
+	dialer *dialer
+	tls    *ClientTLS
+	// probe settings and the last probe's result (see probeCertificate).
+	probeEnabled  bool
+	probeInterval time.Duration
+	probe         *certProbe
 
 	mu    sync.Mutex
 	facts collector.Facts
@@ -106,20 +122,21 @@ func NewTarget(o Options) (*Target, error) {
 			Mode: maintnotifications.ModeDisabled,
 		},
 	}
-	d := dialer{creds: o.Credentials}
-	if o.Address.TLS {
-		d.tlsConfig = o.TLSConfig
-		if d.tlsConfig == nil {
-			d.tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.Address.Host}
-		}
-	}
+	d := &dialer{creds: o.Credentials, tls: o.TLS, tlsOn: o.Address.TLS, tlsHost: o.Address.Host}
 	opt.Dialer = d.dial
+	if o.ProbeInterval <= 0 {
+		o.ProbeInterval = DefaultProbeInterval
+	}
 	return &Target{
-		addr:     o.Address,
-		client:   redis.NewClient(opt),
-		scrapers: o.Scrapers,
-		logger:   log.With(o.Logger, "target", o.Address.String()),
-		state:    collector.NewState(),
+		addr:          o.Address,
+		client:        redis.NewClient(opt),
+		scrapers:      o.Scrapers,
+		logger:        log.With(o.Logger, "target", o.Address.String()),
+		state:         collector.NewState(),
+		dialer:        d,
+		tls:           o.TLS,
+		probeEnabled:  o.ProbeCertificate && !o.Address.TLS && o.Address.Network == "tcp",
+		probeInterval: o.ProbeInterval,
 	}, nil
 }
 
@@ -131,7 +148,8 @@ func (t *Target) Address() Address { return t.addr }
 
 // Describe sends every Desc a scrape of this target can emit.
 func (t *Target) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, scrapeDurationDesc, collectorSuccessDesc, collectorDurationDesc, commandDeniedDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, scrapeDurationDesc, collectorSuccessDesc, collectorDurationDesc, commandDeniedDesc,
+		tlsCertNotAfterDesc, tlsConnectionInfoDesc} {
 		ch <- d
 	}
 	for _, s := range t.scrapers {
@@ -217,6 +235,9 @@ func (t *Target) plan(f collector.Facts) *collector.Plan {
 	for _, s := range t.scrapers {
 		s.Plan(p)
 	}
+	if t.probeEnabled {
+		p.Config("tls-port") // where to probe the certificate
+	}
 	return p
 }
 
@@ -229,6 +250,7 @@ func (t *Target) scrape(ctx context.Context) result {
 	}
 
 	replies, err := t.fetch(ctx)
+	out = append(out, t.tlsMetrics(ctx, start, replies, err == nil)...)
 	if err != nil {
 		level.Error(t.logger).Log("msg", "scrape failed", "err", err)
 		emit(upDesc, 0)

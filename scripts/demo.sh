@@ -164,7 +164,7 @@ user app on >password ~* +@all
 # no password at all
 user legacy on nopass ~* +@all
 # what the exporter should use: the least privilege it needs
-user redis_security_exporter on >$exporter_pw -@all +info +config|get +acl|list +acl|log +acl|dryrun +command|info
+user redis_security_exporter on >$exporter_pw -@all +info +config|get +acl|list +acl|log +acl|dryrun +command|info +client|list +client|id
 EOF
 	redis-server "$tmp/redis.conf" </dev/null >/dev/null 2>&1 &
 	redis_pid=$!
@@ -243,7 +243,7 @@ fi
 say "exporter on http://127.0.0.1:$exporter_port, pid $exporter_pid, as ACL user redis_security_exporter"
 
 # --- the findings ------------------------------------------------------------
-findings=$(grep -E '^redis_security_(up|server_info|exposed_without_auth|auth_required|bind_all_interfaces|bind_non_loopback|protected_mode_enabled|acl_user_nopass|acl_user_weak_password|acl_user_shared_password|unixsocket_world_accessible|unixsocket_permissions|idle_timeout_seconds|scrape_command_denied|auth_failures_total|acl_denied_total|error_replies_total)[{ ]|^redis_security_enable_config\{.*value="yes"|^redis_security_acl_user_unrestricted\{.*scope="commands"' <<<"$metrics" || true)
+findings=$(grep -E '^redis_security_(up|server_info|exposed_without_auth|auth_required|bind_all_interfaces|bind_non_loopback|protected_mode_enabled|acl_user_nopass|acl_user_weak_password|acl_user_shared_password|unixsocket_world_accessible|unixsocket_permissions|idle_timeout_seconds|scrape_command_denied|auth_failures_total|acl_denied_total|error_replies_total|clients)[{ ]|^redis_security_enable_config\{.*value="yes"|^redis_security_acl_user_unrestricted\{.*scope="commands"' <<<"$metrics" || true)
 echo
 printf '%sWhat the exporter found%s %s(1 = yes; %s of its %s redis_security_* lines)%s\n' "$bold" "$off" "$dim" \
 	"$(grep -c . <<<"$findings")" "$(grep -c '^redis_security_' <<<"$metrics")" "$off"

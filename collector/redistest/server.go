@@ -32,8 +32,13 @@ func Binary(tb testing.TB) string {
 
 // Server is a redis-server process on loopback, stopped at the end of the test.
 type Server struct {
-	// Port is the plaintext port (0 when the config sets "port 0").
+	// Port is the plaintext port (0 when the config sets "port 0" or
+	// Options.NoPlaintext is set).
 	Port int
+	// TLSPort is the TLS port (0: none).
+	TLSPort int
+	// TLS are the certificates of Options.TLS (nil without).
+	TLS *TLSFiles
 	// Dir is the server's working directory (a temp dir).
 	Dir string
 	// ConfigFile is the generated redis.conf.
@@ -53,7 +58,7 @@ func (s *Server) Restart() *Server {
 	s.tb.Helper()
 	s.Stop()
 	o := s.opts
-	o.Port, o.Dir = s.Port, s.Dir
+	o.Port, o.TLSPort, o.Dir = s.Port, s.TLSPort, s.Dir
 	return StartWith(s.tb, o)
 }
 
@@ -66,8 +71,17 @@ type Options struct {
 	Port int
 	// Dir reuses a directory (restarts).
 	Dir string
-	// NoWait skips waiting for the TCP port (servers without a plaintext port).
+	// NoWait skips waiting for the TCP port and waits for the log's
+	// "Ready to accept connections" only (servers without a plaintext
+	// port; implied when the port is 0).
 	NoWait bool
+	// TLS, when set, loads these certificates (TLSFiles.ServerConfig) and
+	// opens a TLS port, Server.TLSPort.
+	TLS *TLSFiles
+	// TLSPort forces the TLS port (restarts); 0 picks a free one.
+	TLSPort int
+	// NoPlaintext closes the plaintext port ("port 0"): a TLS-only server.
+	NoPlaintext bool
 }
 
 // Start starts redis-server with the base config plus conf.
@@ -90,10 +104,28 @@ func StartWith(tb testing.TB, o Options) *Server {
 		if port == 0 {
 			port = FreePort(tb)
 		}
-		s := &Server{Port: port, Dir: dir, ConfigFile: filepath.Join(dir, "redis.conf"), LogFile: filepath.Join(dir, "redis.log"), tb: tb}
+		if o.NoPlaintext {
+			port = 0
+		}
+		s := &Server{Port: port, Dir: dir, ConfigFile: filepath.Join(dir, "redis.conf"), LogFile: filepath.Join(dir, "redis.log"), tb: tb, TLS: o.TLS}
 		base := fmt.Sprintf("port %d\ndir %s\nlogfile %s\nsave \"\"\nappendonly no\ndaemonize no\n", port, dir, s.LogFile)
 		if !hasDirective(o.Config, "bind") {
 			base += "bind 127.0.0.1\n"
+		}
+		if o.TLS != nil {
+			s.TLSPort = o.TLSPort
+			if s.TLSPort == 0 {
+				s.TLSPort = FreePort(tb)
+			}
+			base += fmt.Sprintf("tls-port %d\n%s", s.TLSPort, o.TLS.ServerConfig())
+		}
+		// Directives of the test's config override the base (the last one
+		// wins in redis.conf): keep Port and TLSPort truthful.
+		if v, ok := directive(o.Config, "port"); ok {
+			s.Port, _ = strconv.Atoi(v)
+		}
+		if v, ok := directive(o.Config, "tls-port"); ok {
+			s.TLSPort, _ = strconv.Atoi(v)
 		}
 		if err := os.WriteFile(s.ConfigFile, []byte(base+o.Config+"\n"), 0o600); err != nil {
 			tb.Fatal(err)
@@ -124,13 +156,26 @@ func StartWith(tb testing.TB, o Options) *Server {
 }
 
 func hasDirective(conf, name string) bool {
+	_, ok := directive(conf, name)
+	return ok
+}
+
+// directive returns the first argument of the last occurrence of a directive.
+func directive(conf, name string) (string, bool) {
+	var v string
+	found := false
 	for _, line := range strings.Split(conf, "\n") {
 		f := strings.Fields(line)
 		if len(f) > 0 && strings.EqualFold(f[0], name) {
-			return true
+			found = true
+			if len(f) > 1 {
+				v = f[1]
+			} else {
+				v = ""
+			}
 		}
 	}
-	return false
+	return v, found
 }
 
 func (s *Server) waitReady(o Options, exited chan error) error {
@@ -142,13 +187,13 @@ func (s *Server) waitReady(o Options, exited chan error) error {
 			return fmt.Errorf("redis-server exited (%v); log:\n%s", err, log)
 		default:
 		}
-		if o.NoWait {
-			if log, _ := os.ReadFile(s.LogFile); strings.Contains(string(log), "Ready to accept connections") {
+		if o.NoWait || s.Port == 0 {
+			if ready(s.LogFile) {
 				return nil
 			}
 		} else if c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond); err == nil {
 			c.Close()
-			if log, _ := os.ReadFile(s.LogFile); strings.Contains(string(log), "Ready to accept connections") {
+			if ready(s.LogFile) {
 				return nil
 			}
 		}
@@ -156,6 +201,14 @@ func (s *Server) waitReady(o Options, exited chan error) error {
 	}
 	log, _ := os.ReadFile(s.LogFile)
 	return fmt.Errorf("redis-server not ready after 10s; log:\n%s", log)
+}
+
+// ready reports whether the log says the server accepts connections: "Ready
+// to accept connections" (7.2+ adds the transport), or "The server is now
+// ready to accept connections at <socket>" when only a unix socket listens.
+func ready(logFile string) bool {
+	log, _ := os.ReadFile(logFile)
+	return strings.Contains(strings.ToLower(string(log)), "ready to accept connections")
 }
 
 // Addr is 127.0.0.1:<port>.
@@ -184,9 +237,29 @@ func (s *Server) kill() {
 }
 
 // Client returns a go-redis client for the test's own commands (not the
-// exporter's), authenticated as user/password when given.
+// exporter's), authenticated as user/password when given. A server without
+// a plaintext port is reached over TLS with the client certificate.
 func (s *Server) Client(user, password string) *redis.Client {
+	if s.Port == 0 && s.TLS != nil {
+		return s.TLSClient(user, password)
+	}
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), Username: user, Password: password, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	s.tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TLSAddr is 127.0.0.1:<tls-port>.
+func (s *Server) TLSAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.TLSPort)) }
+
+// TLSClient returns a go-redis client connected to the TLS port with the
+// client certificate of Options.TLS.
+func (s *Server) TLSClient(user, password string) *redis.Client {
+	s.tb.Helper()
+	if s.TLS == nil || s.TLSPort == 0 {
+		s.tb.Fatal("TLSClient: the server has no TLS port from Options.TLS")
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.TLSAddr(), Username: user, Password: password, Protocol: 2, DisableIdentity: true, MaxRetries: -1,
+		TLSConfig: s.TLS.ClientConfig(s.tb)})
 	s.tb.Cleanup(func() { c.Close() })
 	return c
 }

@@ -1,6 +1,9 @@
 package redistest
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestStartAndRestart(t *testing.T) {
 	s := Start(t, "")
@@ -30,5 +33,32 @@ func TestParseRESP2(t *testing.T) {
 	}
 	if _, err := ParseRESP2([]byte("$5\r\nab\r\n")); err == nil {
 		t.Fatal("short bulk accepted")
+	}
+}
+
+// TestTLSOnlyServer: a server without a plaintext port starts (readiness
+// from its log), reports Port 0, and answers over TLS with the client
+// certificate.
+func TestTLSOnlyServer(t *testing.T) {
+	f := GenerateTLS(t, t.TempDir(), time.Hour)
+	s := StartWith(t, Options{TLS: &f, NoPlaintext: true, Config: "tls-auth-clients yes"})
+	if s.Port != 0 || s.TLSPort == 0 {
+		t.Fatalf("Port %d, TLSPort %d", s.Port, s.TLSPort)
+	}
+	if got := s.Do("", "", "CONFIG", "GET", "port").([]any); got[1] != "0" {
+		t.Fatalf("CONFIG GET port = %v", got)
+	}
+	tlsPort := s.TLSPort
+	s = s.Restart()
+	if s.TLSPort != tlsPort || s.Port != 0 {
+		t.Fatalf("restart moved the ports: %d, %d", s.Port, s.TLSPort)
+	}
+	if got := s.Do("", "", "PING"); got != "PONG" {
+		t.Fatalf("PING = %v", got)
+	}
+	// A raw config with "port 0" is reported as such.
+	s2 := StartWith(t, Options{Config: "port 0\nunixsocket " + t.TempDir() + "/r.sock"})
+	if s2.Port != 0 {
+		t.Fatalf("Port %d for port 0", s2.Port)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -52,7 +53,7 @@ func GenerateTLS(tb testing.TB, dir string, serverValidity time.Duration) TLSFil
 		ClientCert:     filepath.Join(dir, "client.crt"),
 		ClientKey:      filepath.Join(dir, "client.key"),
 		ServerNotAfter: now.Add(serverValidity),
-		ServerSerial:   big.NewInt(now.UnixNano()),
+		ServerSerial:   randomSerial(tb),
 	}
 	writePEM(tb, f.CA, "CERTIFICATE", caDER)
 
@@ -80,7 +81,7 @@ func GenerateTLS(tb testing.TB, dir string, serverValidity time.Duration) TLSFil
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	})
 	issue(f.ClientCert, f.ClientKey, &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano() + 1),
+		SerialNumber: randomSerial(tb),
 		Subject:      pkix.Name{CommonName: "redistest client"},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
@@ -93,6 +94,35 @@ func GenerateTLS(tb testing.TB, dir string, serverValidity time.Duration) TLSFil
 // ServerConfig returns redis.conf lines that load the server certificate.
 func (f TLSFiles) ServerConfig() string {
 	return "tls-cert-file " + f.ServerCert + "\ntls-key-file " + f.ServerKey + "\ntls-ca-cert-file " + f.CA + "\n"
+}
+
+// ClientConfig is a TLS client configuration trusting the CA and presenting
+// the client certificate, for the tests' own clients.
+func (f TLSFiles) ClientConfig(tb testing.TB) *tls.Config {
+	tb.Helper()
+	pair, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ca, err := os.ReadFile(f.CA)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		tb.Fatal("no CA certificate in " + f.CA)
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+}
+
+// randomSerial is a random positive 63-bit serial number: two sets generated
+// in the same second must not share their certificates' serials.
+func randomSerial(tb testing.TB) *big.Int {
+	n, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n.Add(n, big.NewInt(1<<62))
 }
 
 func newKey(tb testing.TB) *ecdsa.PrivateKey {
