@@ -257,6 +257,12 @@ explain() { # metric-regex text-when-1
 	v=$(value "$1")
 	if [ -n "$v" ] && [ "$v" != 0 ]; then printf '    %s!%s %s\n' "$red" "$off" "$2"; fi
 }
+printf '%sFindings%s %s(the landing page shows them with remediations)%s\n' "$bold" "$off" "$dim" "$off"
+for sev in critical high medium low; do
+	ids=$(grep -E "^redis_security_check_failed\{check=\"[a-z_]+\",severity=\"$sev\"\} 1$" <<<"$metrics" | sed -n 's/.*check="\([^"]*\)".*/\1/p' | paste -sd' ' - || true)
+	[ -n "$ids" ] && printf '    %s%-8s%s %s\n' "$red" "$sev" "$off" "$ids"
+done
+echo
 printf '%sIn words%s\n' "$bold" "$off"
 explain 'redis_security_exposed_without_auth' "reachable beyond loopback without authentication"
 explain 'redis_security_bind_all_interfaces' "listens on every interface (bind *)"
