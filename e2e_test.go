@@ -16,11 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
@@ -123,6 +126,24 @@ func TestAlertsEndToEnd(t *testing.T) {
 
 	// Every rule evaluated against the real series without error.
 	e2e.checkRuleHealth()
+
+	// Every dashboard query parses and returns data from the same server,
+	// after an ACL denial of another kind than AUTH (the default user may
+	// only PING) has been scraped.
+	denied := redis.NewClient(&redis.Options{Addr: srv.Addr(), Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	defer denied.Close()
+	deny := func() {
+		if err := denied.Get(context.Background(), "k").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Fatalf("GET by the default user: %v, want NOPERM", err)
+		}
+	}
+	// A counter series that appears at 1 has no rate yet (Prometheus never
+	// saw it at 0): deny, let it be scraped, deny again.
+	deny()
+	e2e.waitQuery(30*time.Second, `redis_security_acl_log_events_total{reason="command"} > 0`)
+	deny()
+	e2e.waitQuery(30*time.Second, `rate(redis_security_acl_log_events_total{reason!="auth"}[1m]) > 0`)
+	e2e.checkDashboards(instance)
 	t.Logf("end-to-end alert test: %.1fs", time.Since(begin).Seconds())
 }
 
@@ -389,6 +410,9 @@ type e2eEnv struct {
 	am       *process
 	hook     *webhook
 	exporter *exporterProcess
+	// emptyDashboardQueries counts the dashboard queries that returned no
+	// series (allowed for annotations and the metrics of noDataOnTestServer).
+	emptyDashboardQueries int
 }
 
 // api GETs a Prometheus or Alertmanager API path and returns the body.
@@ -498,4 +522,109 @@ func (e *e2eEnv) checkRuleHealth() {
 	if n == 0 {
 		e.t.Errorf("Prometheus loaded no rules:\n%s", body)
 	}
+}
+
+// noDataOnTestServer are the metrics this end-to-end server cannot have: a
+// dashboard query reading one of them must parse but may return nothing.
+var noDataOnTestServer = map[string]string{
+	"redis_security_acl_denied_total":                            "INFO acl_access_denied_* exists from Redis 7.2 (the test server is 7.0)",
+	"redis_security_acl_log_lost_events_total":                   "ACL LOG entry ids exist from Redis 7.2",
+	"redis_security_client_buffer_limit_disconnections_total":    "INFO *_buffer_limit_disconnections exist from Redis 7.4",
+	"redis_security_module_info":                                 "no module is loaded",
+	"redis_security_replication_source_info":                     "the server is not a replica",
+	"redis_security_replica_clients":                             "the server has no replica",
+	"redis_security_lua_package_exposed":                         "the lua-sandbox probe is opt-in",
+	"redis_security_tls_certificate_not_after_timestamp_seconds": "the server has no TLS port",
+	"redis_security_tls_connection_info":                         "the exporter connects in plaintext",
+	"redis_security_unixsocket_permissions":                      "the server has no unix socket",
+	"redis_security_unixsocket_world_accessible":                 "the server has no unix socket",
+}
+
+// emptyWhenHealthy are the metrics whose filtered panels list problems.
+var emptyWhenHealthy = map[string]bool{
+	"redis_security_scrape_collector_success": true, // "== 0": failing collectors
+	"redis_security_scrape_command_denied":    true, // "== 1": commands denied to the exporter
+}
+
+var (
+	metricToken = regexp.MustCompile(`redis_security_[a-z_]+`)
+	labelValues = regexp.MustCompile(`^label_values\((.*),\s*[a-z_]+\)$`)
+)
+
+// checkDashboards runs every query of the bundled dashboards (panels,
+// variables, annotations) against the live Prometheus, with the dashboard
+// variables filled in.
+func (e *e2eEnv) checkDashboards(instance string) {
+	e.t.Helper()
+	files, err := filepath.Glob("dashboards/*.json")
+	if err != nil || len(files) == 0 {
+		e.t.Fatalf("no dashboards: %v", err)
+	}
+	fill := strings.NewReplacer("${datasource}", "", "$__rate_interval", "1m", "$__interval", "15s", "$__range", "5m",
+		// A plain address is a valid regex matching itself (dots included).
+		"${job}", "redis_security", "$job", "redis_security", "${instance}", instance, "$instance", instance)
+	var checked, withData int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var dash any
+		if err := json.Unmarshal(b, &dash); err != nil {
+			e.t.Fatalf("%s: %v", f, err)
+		}
+		var walk func(v any, inAnnotation bool)
+		walk = func(v any, inAnnotation bool) {
+			switch v := v.(type) {
+			case map[string]any:
+				for k, c := range v {
+					annotation := inAnnotation || k == "annotations"
+					if s, ok := c.(string); ok && (k == "expr" || k == "query") && strings.Contains(s, "redis_security_") {
+						e.checkDashboardQuery(f, fill.Replace(s), annotation)
+						checked++
+						continue
+					}
+					walk(c, annotation)
+				}
+			case []any:
+				for _, c := range v {
+					walk(c, inAnnotation)
+				}
+			}
+		}
+		walk(dash, false)
+	}
+	withData = checked - e.emptyDashboardQueries
+	e.t.Logf("dashboards: %d queries parsed, %d returned data, %d allowed to be empty", checked, withData, e.emptyDashboardQueries)
+}
+
+func (e *e2eEnv) checkDashboardQuery(file, q string, annotation bool) {
+	e.t.Helper()
+	if m := labelValues.FindStringSubmatch(q); m != nil {
+		q = m[1] // a variable: the series it takes its values from
+	}
+	n, err := e.query(q)
+	if err != nil {
+		e.t.Errorf("%s: query does not run: %v", file, err)
+		return
+	}
+	if n > 0 {
+		return
+	}
+	e.emptyDashboardQueries++
+	if annotation {
+		return // events: nothing to show while nothing changes
+	}
+	for _, m := range metricToken.FindAllString(q, -1) {
+		if _, ok := noDataOnTestServer[m]; ok {
+			return
+		}
+		// Lists of problems (failing collectors, denied commands) are
+		// empty while the exporter is healthy, as it is here; only their
+		// filtered form may be empty.
+		if emptyWhenHealthy[m] && (strings.HasSuffix(q, "== 0") || strings.HasSuffix(q, "== 1")) {
+			return
+		}
+	}
+	e.t.Errorf("%s: query returns no data from a live exporter: %s", file, q)
 }
