@@ -221,6 +221,9 @@ func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Log
 
 	runID := facts.Server.RunID
 	dryRun := facts.Server.CompatVersion.AtLeast(7, 0) && st.dryRunDeniedRunID != runID
+	if st.dryRunDeniedRunID == runID {
+		r.MarkDenied("acl|dryrun") // still a blind spot, though the rules are evaluated locally
+	}
 	counts := map[string]int{}
 	var pending int
 	for _, u := range evaluated {
@@ -232,6 +235,7 @@ func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Log
 				level.Warn(logger).Log("msg", "the exporter's user may not run ACL DRYRUN: evaluating ACL rules locally instead (grant +acl|dryrun for the server's own answer)")
 				st.dryRunDeniedRunID, dryRun = runID, false
 				st.perms = nil
+				r.MarkDenied("acl|dryrun")
 			}
 		}
 		if !dryRun {

@@ -208,6 +208,11 @@ func (r *Replies) Command(args ...string) (any, error) {
 	return res.Value, nil
 }
 
+// MarkDenied records that the exporter's user may not run command, known
+// from an earlier scrape: a scraper that stopped sending a refused command
+// (and fell back to something else) keeps the blind spot visible.
+func (r *Replies) MarkDenied(command string) { r.denied[command] = true }
+
 // DeniedCommands returns every command name sent this scrape, with whether
 // the server refused it with NOPERM, sorted by name.
 func (r *Replies) DeniedCommands() []CommandDenial {

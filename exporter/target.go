@@ -262,13 +262,6 @@ func (t *Target) scrape(ctx context.Context) result {
 	}
 	emit(upDesc, 1)
 
-	for _, d := range replies.DeniedCommands() {
-		if d.Denied {
-			level.Warn(t.logger).Log("msg", "the exporter's user may not run a command it needs: grant it (see the README's ACL user)", "command", d.Command)
-		}
-		emit(commandDeniedDesc, boolValue(d.Denied), d.Command)
-	}
-
 	for _, s := range t.scrapers {
 		sStart := time.Now()
 		metrics, err := runScraper(s, replies, log.With(t.logger, "collector", s.Name()))
@@ -280,6 +273,14 @@ func (t *Target) scrape(ctx context.Context) result {
 		}
 		emit(collectorSuccessDesc, success, s.Name())
 		emit(collectorDurationDesc, time.Since(sStart).Seconds(), s.Name())
+	}
+	// After the scrapers: they may report a denial remembered from an
+	// earlier scrape for a command they no longer send (ACL DRYRUN).
+	for _, d := range replies.DeniedCommands() {
+		if d.Denied {
+			level.Warn(t.logger).Log("msg", "the exporter's user may not run a command it needs: grant it (see the README's ACL user)", "command", d.Command)
+		}
+		emit(commandDeniedDesc, boolValue(d.Denied), d.Command)
 	}
 	// Findings read the metrics above: a check whose inputs are missing
 	// (denied, disabled collector, older version) is not evaluated.
