@@ -30,7 +30,9 @@ type Scraper interface {
 	// Help describes the collector for --help.
 	Help() string
 	// Plan adds the requests this scraper needs; p.Facts() tells what is
-	// known of the server.
+	// known of the server. It must depend only on the facts and the
+	// target's state: the exporter may build a plan again when a scrape's
+	// INFO reveals other facts, and send only one of them.
 	Plan(p *Plan)
 	// Describe sends every Desc the scraper can emit.
 	Describe(ch chan<- *prometheus.Desc)

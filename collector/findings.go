@@ -134,8 +134,16 @@ type index struct {
 
 func newIndex(metrics []prometheus.Metric, now time.Time) *index {
 	ix := &index{series: map[string][]sample{}, now: now}
+	// Thousands of metrics share a few dozen Descs: name each Desc once
+	// (descName formats the whole Desc).
+	names := map[*prometheus.Desc]string{}
 	for _, m := range metrics {
-		name := strings.TrimPrefix(descName(m.Desc()), Namespace+"_")
+		d := m.Desc()
+		name, ok := names[d]
+		if !ok {
+			name = strings.TrimPrefix(descName(d), Namespace+"_")
+			names[d] = name
+		}
 		if !indexed[name] {
 			continue // only what the checks read: a scrape may have thousands of series
 		}

@@ -322,7 +322,10 @@ func (t *Target) fetch(ctx context.Context) (*collector.Replies, error) {
 	if err != nil {
 		return nil, err
 	}
-	if newFacts := replies.Facts(); newFacts.Known {
+	// Plans depend only on the facts and the target's state, so the plan is
+	// rebuilt only when this INFO changed the facts (first scrape, restart,
+	// failover), not on every scrape.
+	if newFacts := replies.Facts(); newFacts.Known && newFacts != facts {
 		t.setFacts(newFacts)
 		downgraded := collector.EncodingFor(facts) == collector.EncodingModern && collector.EncodingFor(newFacts) != collector.EncodingModern
 		if next := t.plan(newFacts); downgraded || !p.Covers(next) {
