@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -35,10 +36,12 @@ func (a Address) String() string {
 // ParseAddress parses host:port, redis://host[:port], rediss://host[:port]
 // or unix:///path. Credentials in the address are refused: a password in a
 // flag shows in ps and in a URL ends up in logs; use --redis.user and
-// REDIS_PASSWORD or --redis.password-file.
+// REDIS_PASSWORD or --redis.password-file. Errors never quote the address:
+// a refused one may carry a password (redis://host?password=..., or a
+// mistyped userinfo).
 func ParseAddress(s string) (Address, error) {
 	if s == "" {
-		return Address{}, fmt.Errorf("redis address is empty")
+		return Address{}, errors.New("redis address is empty")
 	}
 	if !strings.Contains(s, "://") {
 		s = "redis://" + s
@@ -46,33 +49,33 @@ func ParseAddress(s string) (Address, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		// url.Parse errors quote the input, which may carry a password.
-		return Address{}, fmt.Errorf("redis address is not a valid URL or host:port")
+		return Address{}, errors.New("redis address is not a valid URL or host:port")
 	}
 	if u.User != nil {
-		return Address{}, fmt.Errorf("redis address must not contain credentials: use --redis.user and REDIS_PASSWORD or --redis.password-file")
+		return Address{}, errors.New("redis address must not contain credentials: use --redis.user and REDIS_PASSWORD or --redis.password-file")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return Address{}, fmt.Errorf("redis address %q: query parameters and fragments are not supported", u.Redacted())
+		return Address{}, errors.New("redis address: query parameters and fragments are not supported (and may carry secrets): use host:port and the --redis.* flags")
 	}
 	switch u.Scheme {
 	case "unix":
 		if u.Host != "" || u.Path == "" {
-			return Address{}, fmt.Errorf("redis address %q: want unix:///absolute/path/to/redis.sock", s)
+			return Address{}, errors.New("redis address: want unix:///absolute/path/to/redis.sock")
 		}
 		return Address{Network: "unix", Addr: u.Path}, nil
 	case "redis", "rediss":
 		if u.Path != "" && u.Path != "/" && u.Path != "/0" {
-			return Address{}, fmt.Errorf("redis address %q: a database number is not needed (security settings are server-wide)", s)
+			return Address{}, errors.New("redis address: a database number is not needed (security settings are server-wide)")
 		}
 		host, port := u.Hostname(), u.Port()
 		if host == "" {
-			return Address{}, fmt.Errorf("redis address %q has no host", s)
+			return Address{}, errors.New("redis address has no host")
 		}
 		if port == "" {
 			port = "6379"
 		}
 		return Address{Network: "tcp", Addr: net.JoinHostPort(host, port), TLS: u.Scheme == "rediss", Host: host}, nil
 	default:
-		return Address{}, fmt.Errorf("redis address %q: scheme %q is not one of redis, rediss, unix", s, u.Scheme)
+		return Address{}, fmt.Errorf("redis address: scheme %q is not one of redis, rediss, unix", u.Scheme)
 	}
 }
