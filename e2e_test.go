@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -176,20 +175,11 @@ func randomHex(t *testing.T) string {
 type process struct {
 	name string
 	addr string
-	mu   sync.Mutex
-	out  bytes.Buffer
-}
-
-func (p *process) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
+	lockedBuffer
 }
 
 func (p *process) logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := p.out.String()
+	s := p.String()
 	if len(s) > 4000 {
 		s = "...\n" + s[len(s)-4000:]
 	}

@@ -135,21 +135,29 @@ func TestEnvironmentVariables(t *testing.T) {
 
 // exporterProcess is the exporter running as its own process.
 type exporterProcess struct {
-	url    string
-	mu     sync.Mutex
-	stderr bytes.Buffer
+	url string
+	lockedBuffer
 }
 
-func (p *exporterProcess) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.Write(b)
+func (p *exporterProcess) logs() string { return p.String() }
+
+// lockedBuffer collects a child process's output, which the process writes
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (p *exporterProcess) logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startExporter(t *testing.T, env []string, args ...string) *exporterProcess {
@@ -427,8 +435,8 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	port := redistest.FreePort(t)
 	cmd := exec.Command(os.Args[0], fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--web.config.file="+webConfig, "--redis.addr="+srv.Addr())
 	cmd.Env = []string{"RSE_TEST_MAIN=1"}
-	logs := &exporterProcess{} // a locked writer: the process writes while the test reads
-	cmd.Stderr = logs
+	var logs lockedBuffer
+	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +463,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err != nil {
-		t.Fatalf("https with basic auth: %v\nlogs:\n%s", err, logs.logs())
+		t.Fatalf("https with basic auth: %v\nlogs:\n%s", err, logs.String())
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -485,7 +493,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if strings.Contains(logs.logs(), "scrape-secret") || strings.Contains(logs.logs(), string(hash)) {
+	if strings.Contains(logs.String(), "scrape-secret") || strings.Contains(logs.String(), string(hash)) {
 		t.Error("the basic auth secret leaked into the logs")
 	}
 }

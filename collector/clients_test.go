@@ -55,34 +55,8 @@ func (s *clientsServer) answer(t *testing.T, c collector.Call) collector.Result 
 // exporter does: plan, round trip, follow-up round when requested, scrape.
 func scrapeClients(t *testing.T, c collector.Clients, st *collector.State, srv *clientsServer) (map[string]float64, error) {
 	t.Helper()
-	p := collector.NewPlan(collector.Facts{})
-	p.UseState(st)
-	c.Plan(p)
-	exec := func(p *collector.Plan, calls []collector.Call) *collector.Replies {
-		results := make([]collector.Result, len(calls))
-		for i, call := range calls {
-			results[i] = srv.answer(t, call)
-		}
-		r, err := collector.NewReplies(p, calls, results)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	r := exec(p, p.Calls())
-	fp := r.NewFollowUpPlan()
-	c.FollowUp(r, fp)
-	if !fp.Empty() {
-		r.Merge(exec(fp, fp.FollowUpCalls()))
-	}
-	ch := make(chan prometheus.Metric, 100)
-	err := c.Scrape(r, ch, log.NewNopLogger())
-	close(ch)
-	got := map[string]float64{}
-	for m := range ch {
-		got[metricKey(t, m)] = metricValue(t, m)
-	}
-	return got, err
+	r := replay(t, c, st, collector.Facts{}, func(call collector.Call) collector.Result { return srv.answer(t, call) })
+	return scrapeMap(t, c, r)
 }
 
 func clientsInfo(connected int, runID string) string {
@@ -177,24 +151,8 @@ type clientsCollector struct {
 
 func (c clientsCollector) Describe(ch chan<- *prometheus.Desc) { c.c.Describe(ch) }
 func (c clientsCollector) Collect(ch chan<- prometheus.Metric) {
-	p := collector.NewPlan(collector.Facts{})
-	c.c.Plan(p)
-	calls := p.Calls()
-	results := make([]collector.Result, len(calls))
-	for i, call := range calls {
-		results[i] = c.srv.answer(c.t, call)
-	}
-	r, _ := collector.NewReplies(p, calls, results)
-	fp := r.NewFollowUpPlan()
-	c.c.FollowUp(r, fp)
-	fcalls := fp.FollowUpCalls()
-	fresults := make([]collector.Result, len(fcalls))
-	for i, call := range fcalls {
-		fresults[i] = c.srv.answer(c.t, call)
-	}
-	more, _ := collector.NewReplies(fp, fcalls, fresults)
-	r.Merge(more)
-	c.c.Scrape(r, ch, log.NewNopLogger()) //nolint:errcheck // errors are checked by the other tests
+	r := replay(c.t, c.c, collector.NewState(), collector.Facts{}, func(call collector.Call) collector.Result { return c.srv.answer(c.t, call) })
+	c.c.Scrape(r, ch, log.NewNopLogger()) //nolint:errcheck // the registry checks the metrics
 }
 
 // TestClientsCostGuard: the first scrape decides from its own INFO in a

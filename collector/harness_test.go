@@ -115,3 +115,46 @@ func planFor(tb testing.TB, info collector.Result) *collector.Plan {
 	}
 	return p
 }
+
+// replay runs a scraper's plan against answer, then its follow-up round when
+// it has one, as the exporter does, and returns the merged replies.
+func replay(tb testing.TB, s collector.Scraper, st *collector.State, facts collector.Facts, answer func(collector.Call) collector.Result) *collector.Replies {
+	tb.Helper()
+	exec := func(p *collector.Plan, calls []collector.Call) *collector.Replies {
+		results := make([]collector.Result, len(calls))
+		for i, c := range calls {
+			results[i] = answer(c)
+		}
+		r, err := collector.NewReplies(p, calls, results)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return r
+	}
+	p := collector.NewPlan(facts)
+	p.UseState(st)
+	s.Plan(p)
+	r := exec(p, p.Calls())
+	if f, ok := s.(collector.FollowUpPlanner); ok {
+		fp := r.NewFollowUpPlan()
+		f.FollowUp(r, fp)
+		if !fp.Empty() {
+			r.Merge(exec(fp, fp.FollowUpCalls()))
+		}
+	}
+	return r
+}
+
+// scrapeMap runs s over r and returns "name{labels}" -> value, the name
+// without the namespace.
+func scrapeMap(tb testing.TB, s collector.Scraper, r *collector.Replies) (map[string]float64, error) {
+	tb.Helper()
+	ch := make(chan prometheus.Metric, 10000)
+	err := s.Scrape(r, ch, log.NewNopLogger())
+	close(ch)
+	got := map[string]float64{}
+	for m := range ch {
+		got[metricKey(tb, m)] = metricValue(tb, m)
+	}
+	return got, err
+}
