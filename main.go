@@ -212,12 +212,20 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		return runCheck(cfg, logger, getenv, os.Stdout)
 	}
 
-	target, err := newTarget(cfg, logger, getenv)
-	if err != nil {
-		level.Error(logger).Log("msg", "invalid configuration", "err", err)
-		return 2
+	builder, err := newTargets(cfg, logger, getenv)
+	if err == nil {
+		var target *exporter.Target
+		if target, err = builder.target(cfg.addr); err == nil {
+			defer target.Close()
+			return serve(cfg, target, logger, sink, leveler)
+		}
 	}
-	defer target.Close()
+	level.Error(logger).Log("msg", "invalid configuration", "err", err)
+	return 2
+}
+
+// serve runs the HTTP server for the default target.
+func serve(cfg config, target *exporter.Target, logger, sink log.Logger, leveler slog.Leveler) int {
 	if err := checkWebConfig(cfg.web); err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
@@ -340,11 +348,14 @@ func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout 
 		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--output %q: want text or json", cfg.checkOutput))
 		return 2
 	}
+	builder, err := newTargets(cfg, logger, getenv)
+	if err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
+	}
 	var audits []exporter.Audit
 	for _, addr := range cfg.checkTargets {
-		c := cfg
-		c.addr = addr
-		target, err := newTarget(c, logger, getenv)
+		target, err := builder.target(addr)
 		if err != nil {
 			level.Error(logger).Log("msg", "invalid configuration", "err", err)
 			return 2
@@ -418,12 +429,18 @@ func newLogger(w io.Writer, format, lvl string) (logger, sink log.Logger, levele
 	return logger, sink, lv
 }
 
-// newTarget builds the default target from flags and environment.
-func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*exporter.Target, error) {
-	addr, err := exporter.ParseAddress(cfg.addr)
-	if err != nil {
-		return nil, fmt.Errorf("--redis.addr: %w", err)
-	}
+// targets builds targets from the flags. What every target shares (the
+// credentials, the TLS files, the weak-password hashes, the collectors) is
+// loaded once, however many addresses `check` audits.
+type targets struct {
+	cfg      config
+	creds    exporter.Credentials
+	tls      *exporter.ClientTLS
+	scrapers []collector.Scraper
+	logger   log.Logger
+}
+
+func newTargets(cfg config, logger log.Logger, getenv func(string) string) (*targets, error) {
 	creds, err := credentials(cfg.user, cfg.passwordFile, getenv("REDIS_PASSWORD"))
 	if err != nil {
 		return nil, err
@@ -434,9 +451,6 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	}
 	if cfg.tls.InsecureSkipVerify {
 		level.Warn(logger).Log("msg", "TLS CERTIFICATE VERIFICATION IS DISABLED (--tls.insecure-skip-verify): anyone between the exporter and the server can impersonate the server and read the exporter's password; use --tls.ca-file instead")
-	}
-	if !addr.TLS && (cfg.tls.CAFile != "" || cfg.tls.ServerName != "" || cfg.tls.InsecureSkipVerify) {
-		level.Warn(logger).Log("msg", "--tls.ca-file, --tls.server-name and --tls.insecure-skip-verify only apply to rediss:// addresses", "address", addr)
 	}
 	opts := cfg.options
 	weak, n, err := collector.LoadWeakPasswords(*cfg.bundledWeakPasswords, cfg.weakPasswordsFile)
@@ -449,23 +463,35 @@ func newTarget(cfg config, logger log.Logger, getenv func(string) string) (*expo
 	} else {
 		level.Info(logger).Log("msg", "weak password check off: --no-acl.bundled-weak-passwords and no --acl.weak-passwords-file")
 	}
-	var scrapers []collector.Scraper
+	b := &targets{cfg: cfg, creds: creds, tls: clientTLS, logger: logger}
 	var names []string
 	for _, e := range collector.All(opts) {
 		if *cfg.collect[e.Scraper.Name()] {
-			scrapers = append(scrapers, e.Scraper)
+			b.scrapers = append(b.scrapers, e.Scraper)
 			names = append(names, e.Scraper.Name())
 		}
 	}
 	level.Info(logger).Log("msg", "enabled collectors", "collectors", strings.Join(names, ","))
+	return b, nil
+}
+
+// target builds the target at address (--redis.addr or a check argument).
+func (b *targets) target(address string) (*exporter.Target, error) {
+	addr, err := exporter.ParseAddress(address)
+	if err != nil {
+		return nil, fmt.Errorf("--redis.addr: %w", err)
+	}
+	if !addr.TLS && (b.cfg.tls.CAFile != "" || b.cfg.tls.ServerName != "" || b.cfg.tls.InsecureSkipVerify) {
+		level.Warn(b.logger).Log("msg", "--tls.ca-file, --tls.server-name and --tls.insecure-skip-verify only apply to rediss:// addresses", "address", addr)
+	}
 	return exporter.NewTarget(exporter.Options{
 		Address:          addr,
-		Credentials:      creds,
-		TLS:              clientTLS,
-		ProbeCertificate: *cfg.tlsProbe,
-		ProbeInterval:    cfg.tlsProbeIntervalD,
-		Scrapers:         scrapers,
-		Logger:           logger,
+		Credentials:      b.creds,
+		TLS:              b.tls,
+		ProbeCertificate: *b.cfg.tlsProbe,
+		ProbeInterval:    b.cfg.tlsProbeIntervalD,
+		Scrapers:         b.scrapers,
+		Logger:           b.logger,
 	})
 }
 

@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -151,7 +152,7 @@ func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logge
 		sources[e.Reason][e.Source] += e.Count
 	}
 	for reason := range perReason {
-		if !contains(reasons, reason) {
+		if !slices.Contains(reasons, reason) {
 			reasons = append(reasons, reason)
 		}
 	}
@@ -183,13 +184,4 @@ func topSources(m map[string]int64, n int) []string {
 		srcs = srcs[:n]
 	}
 	return srcs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
