@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -19,6 +21,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -26,7 +29,9 @@ import (
 	sloggokit "github.com/tjhop/slog-gokit"
 
 	"github.com/redis-security/redis_security_exporter/collector"
+	rseconfig "github.com/redis-security/redis_security_exporter/config"
 	"github.com/redis-security/redis_security_exporter/exporter"
+	"github.com/redis-security/redis_security_exporter/probe"
 )
 
 const programName = "redis_security_exporter"
@@ -67,7 +72,19 @@ type config struct {
 	tlsProbe          *bool
 	tlsProbeInterval  string
 	tlsProbeIntervalD time.Duration
+	// Multi-target mode: --config.file and the /probe limits.
+	configFile         string
+	configCheck        bool
+	probeMaxConcurrent int
+	probeIdleTimeout   string
+	probeIdleTimeoutD  time.Duration
+	probeMaxTargets    int
+	// checkModule is check's --module.
+	checkModule string
 }
+
+// defaultAddr is --redis.addr's default when no --config.file is given.
+const defaultAddr = "redis://localhost:6379"
 
 // newApp declares the flags. Every flag can also be set from an environment
 // variable (REDIS_ADDR, REDIS_USER, REDIS_PASSWORD_FILE, the rest
@@ -76,8 +93,8 @@ func newApp(cfg *config) *kingpin.Application {
 	app := kingpin.New(programName, "Prometheus exporter for the security posture and security events of Redis and Valkey.")
 	app.Version(version.Print(programName))
 	app.HelpFlag.Short('h')
-	app.Flag("redis.addr", "Redis/Valkey address: host:port, redis://host:port, rediss://host:port or unix:///path/to/socket.").
-		Envar("REDIS_ADDR").Default("redis://localhost:6379").StringVar(&cfg.addr)
+	app.Flag("redis.addr", "Redis/Valkey address served on --web.telemetry-path: host:port, redis://host:port, rediss://host:port or unix:///path/to/socket. Default "+defaultAddr+"; with --config.file, none unless set (the telemetry path then serves the exporter's own metrics, and targets are scraped through /probe).").
+		Envar("REDIS_ADDR").StringVar(&cfg.addr)
 	app.Flag("redis.user", "ACL user to authenticate as (see the README for the least-privileged user).").
 		Envar("REDIS_USER").StringVar(&cfg.user)
 	app.Flag("redis.password-file", "File holding the password, re-read for every new connection. The REDIS_PASSWORD environment variable is the alternative; there is no password flag because flags show in ps.").
@@ -134,6 +151,17 @@ func newApp(cfg *config) *kingpin.Application {
 	app.Flag("tls.probe-interval", "Reuse a probed certificate this long (a restart of the server probes again at once).").
 		Envar("REDIS_SECURITY_EXPORTER_TLS_PROBE_INTERVAL").Default(exporter.DefaultProbeInterval.String()).StringVar(&cfg.tlsProbeInterval)
 
+	app.Flag("config.file", "YAML file of modules for the multi-target endpoints /probe and /discover/{cluster,sentinel} (see examples/config.yml). Reloaded on SIGHUP and POST /-/reload.").
+		Envar("REDIS_SECURITY_EXPORTER_CONFIG_FILE").StringVar(&cfg.configFile)
+	app.Flag("config.check", "Check --config.file (syntax, unknown fields, modules, patterns) and exit: 0 when valid, 1 when not. Files and environment variables it references are reported when not usable here, without failing.").
+		BoolVar(&cfg.configCheck)
+	app.Flag("probe.max-concurrent", "Probes and discoveries running at once; further requests wait for a slot until their deadline.").
+		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_CONCURRENT").Default("100").IntVar(&cfg.probeMaxConcurrent)
+	app.Flag("probe.idle-timeout", "Close the pooled connection of a /probe target not probed for this long.").
+		Envar("REDIS_SECURITY_EXPORTER_PROBE_IDLE_TIMEOUT").Default("10m").StringVar(&cfg.probeIdleTimeout)
+	app.Flag("probe.max-targets", "Pooled /probe targets at most; when full, the least recently probed idle one is closed.").
+		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_TARGETS").Default("10000").IntVar(&cfg.probeMaxTargets)
+
 	cfg.collect = map[string]*bool{}
 	for _, e := range collector.All(cfg.options) {
 		name := e.Scraper.Name()
@@ -149,6 +177,7 @@ func newApp(cfg *config) *kingpin.Application {
 	check.Arg("target", "Redis/Valkey addresses, as --redis.addr.").Required().StringsVar(&cfg.checkTargets)
 	check.Flag("output", "Report format: text or json.").Default("text").StringVar(&cfg.checkOutput)
 	check.Flag("fail-on", "Exit 1 when a check of this severity or above fails: critical, high, medium or low.").Default("high").StringVar(&cfg.checkFailOn)
+	check.Flag("module", "Audit through this module of --config.file (its credentials, TLS, collectors and allowed_targets) instead of the --redis.* and --tls.* flags.").StringVar(&cfg.checkModule)
 
 	cfg.web = kingpinflag.AddFlags(app, ":9379")
 	for flag, env := range map[string]string{
@@ -208,24 +237,75 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 	// go-redis logs pool events through a process-wide logger: send them to
 	// ours, at debug level (scrape errors are logged with context already).
 	redis.SetLogger(goRedisLogger{logger})
+	if cfg.configCheck {
+		return runConfigCheck(cfg, getenv, os.Stdout, stderr)
+	}
 	if command == "check" {
 		return runCheck(cfg, logger, getenv, os.Stdout)
 	}
 
 	builder, err := newTargets(cfg, logger, getenv)
-	if err == nil {
-		var target *exporter.Target
-		if target, err = builder.target(cfg.addr); err == nil {
-			defer target.Close()
-			return serve(cfg, target, logger, sink, leveler)
-		}
+	if err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
 	}
-	level.Error(logger).Log("msg", "invalid configuration", "err", err)
-	return 2
+	var target *exporter.Target
+	if cfg.addr != "" {
+		if target, err = builder.target(cfg.addr); err != nil {
+			level.Error(logger).Log("msg", "invalid configuration", "err", err)
+			return 2
+		}
+		defer target.Close()
+	}
+	var reloader *probe.Reloader
+	if cfg.configFile != "" {
+		reloader, err = probe.NewReloader(cfg.configFile, builder.defaults(getenv), probe.Options{
+			Handler:       exporter.HandlerOptions{DefaultTimeout: cfg.scrapeTimeoutD, TimeoutOffset: cfg.timeoutOffsetD, Logger: logger},
+			MaxConcurrent: cfg.probeMaxConcurrent,
+			IdleTimeout:   cfg.probeIdleTimeoutD,
+			MaxTargets:    cfg.probeMaxTargets,
+			Logger:        logger,
+		})
+		if err != nil {
+			level.Error(logger).Log("msg", "invalid configuration", "err", err)
+			return 2
+		}
+		defer reloader.Prober().Close()
+		level.Info(logger).Log("msg", "loaded the config file", "file", cfg.configFile, "modules", strings.Join(probe.ModuleNames(reloader.Prober().Modules()), ","))
+	}
+	return serve(cfg, target, reloader, logger, sink, leveler)
 }
 
-// serve runs the HTTP server for the default target.
-func serve(cfg config, target *exporter.Target, logger, sink log.Logger, leveler slog.Leveler) int {
+// runConfigCheck is --config.check.
+func runConfigCheck(cfg config, getenv func(string) string, stdout, stderr io.Writer) int {
+	c, err := rseconfig.Load(cfg.configFile)
+	if err == nil {
+		var warnings []string
+		warnings, err = probe.CheckModules(c, probe.Defaults{Options: cfg.options, Enabled: enabledCollectors(cfg), Getenv: getenv})
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", programName, w)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", programName, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: valid, %d module(s): %s\n", cfg.configFile, len(c.Modules), strings.Join(c.ModuleNames(), ", "))
+	return 0
+}
+
+func enabledCollectors(cfg config) map[string]bool {
+	out := map[string]bool{}
+	for name, on := range cfg.collect {
+		out[name] = *on
+	}
+	return out
+}
+
+// serve runs the HTTP server: the default target (nil: none) on the
+// telemetry path, and the multi-target endpoints when a config file is
+// loaded (nil: none).
+func serve(cfg config, target *exporter.Target, reloader *probe.Reloader, logger, sink log.Logger, leveler slog.Leveler) int {
 	if err := checkWebConfig(cfg.web); err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
@@ -235,13 +315,27 @@ func serve(cfg config, target *exporter.Target, logger, sink log.Logger, leveler
 		return 2
 	}
 
-	level.Info(logger).Log("msg", "starting "+programName, "version", version.Info(), "target", target.Address())
+	if target != nil {
+		level.Info(logger).Log("msg", "starting "+programName, "version", version.Info(), "target", target.Address())
+	} else {
+		level.Info(logger).Log("msg", "starting "+programName, "version", version.Info(), "target", "none (multi-target: /probe)")
+	}
 	level.Info(logger).Log("msg", "build context", "build_context", version.BuildContext())
 
-	mux, err := newMux(cfg, target, logger)
+	mux, err := newMux(cfg, target, reloader, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "building the HTTP handlers", "err", err)
 		return 1
+	}
+	if reloader != nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				_ = reloader.Reload() // logged, and reported by the reload gauge
+			}
+		}()
 	}
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	// exporter-toolkit logs through slog: bridge once to the go-kit logger.
@@ -298,6 +392,24 @@ func validateFlags(cfg *config) error {
 		return fmt.Errorf("--tls.probe-interval %q: want a positive duration such as 10m", cfg.tlsProbeInterval)
 	}
 	cfg.tls.InsecureSkipVerify = *cfg.tlsInsecure
+	if cfg.probeMaxConcurrent < 1 {
+		return fmt.Errorf("--probe.max-concurrent %d: want 1 or more", cfg.probeMaxConcurrent)
+	}
+	if cfg.probeMaxTargets < 1 {
+		return fmt.Errorf("--probe.max-targets %d: want 1 or more", cfg.probeMaxTargets)
+	}
+	if cfg.probeIdleTimeoutD, err = time.ParseDuration(cfg.probeIdleTimeout); err != nil || cfg.probeIdleTimeoutD <= 0 {
+		return fmt.Errorf("--probe.idle-timeout %q: want a positive duration such as 10m", cfg.probeIdleTimeout)
+	}
+	if cfg.configCheck && cfg.configFile == "" {
+		return errors.New("--config.check needs --config.file")
+	}
+	if cfg.checkModule != "" && cfg.configFile == "" {
+		return errors.New("check --module needs --config.file")
+	}
+	if cfg.addr == "" && cfg.configFile == "" {
+		cfg.addr = defaultAddr
+	}
 	return nil
 }
 
@@ -353,14 +465,26 @@ func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout 
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
 	}
-	var audits []exporter.Audit
-	for _, addr := range cfg.checkTargets {
-		target, err := builder.target(addr)
+	newTarget := func(_ context.Context, addr string) (*exporter.Target, error) { return builder.target(addr) }
+	if cfg.checkModule != "" {
+		module, err := loadModule(cfg, builder.defaults(getenv))
 		if err != nil {
 			level.Error(logger).Log("msg", "invalid configuration", "err", err)
 			return 2
 		}
+		newTarget = func(ctx context.Context, addr string) (*exporter.Target, error) {
+			return module.NewTarget(ctx, addr, nil, logger)
+		}
+	}
+	var audits []exporter.Audit
+	for _, addr := range cfg.checkTargets {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.scrapeTimeoutD)
+		target, err := newTarget(ctx, addr)
+		if err != nil {
+			cancel()
+			level.Error(logger).Log("msg", "cannot audit the target", "err", err)
+			return 2
+		}
 		audits = append(audits, target.Audit(ctx))
 		cancel()
 		target.Close()
@@ -383,6 +507,23 @@ func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout 
 		}
 	}
 	return code
+}
+
+// loadModule loads --config.file and returns check's --module.
+func loadModule(cfg config, d probe.Defaults) (*probe.Module, error) {
+	c, err := rseconfig.Load(cfg.configFile)
+	if err != nil {
+		return nil, err
+	}
+	modules, err := probe.BuildModules(c, d)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := modules[cfg.checkModule]
+	if !ok {
+		return nil, fmt.Errorf("--module %q is not a module of %s (modules: %s)", cfg.checkModule, cfg.configFile, strings.Join(c.ModuleNames(), ", "))
+	}
+	return m, nil
 }
 
 // checkWebConfig validates --web.config.file at start-up, so a typo stops the
@@ -433,7 +574,9 @@ func newLogger(w io.Writer, format, lvl string) (logger, sink log.Logger, levele
 // credentials, the TLS files, the weak-password hashes, the collectors) is
 // loaded once, however many addresses `check` audits.
 type targets struct {
-	cfg      config
+	cfg config
+	// opts are the collector options with the weak passwords loaded.
+	opts     collector.Options
 	creds    exporter.Credentials
 	tls      *exporter.ClientTLS
 	scrapers []collector.Scraper
@@ -463,7 +606,7 @@ func newTargets(cfg config, logger log.Logger, getenv func(string) string) (*tar
 	} else {
 		level.Info(logger).Log("msg", "weak password check off: --no-acl.bundled-weak-passwords and no --acl.weak-passwords-file")
 	}
-	b := &targets{cfg: cfg, creds: creds, tls: clientTLS, logger: logger}
+	b := &targets{cfg: cfg, opts: opts, creds: creds, tls: clientTLS, logger: logger}
 	var names []string
 	for _, e := range collector.All(opts) {
 		if *cfg.collect[e.Scraper.Name()] {
@@ -473,6 +616,16 @@ func newTargets(cfg config, logger log.Logger, getenv func(string) string) (*tar
 	}
 	level.Info(logger).Log("msg", "enabled collectors", "collectors", strings.Join(names, ","))
 	return b, nil
+}
+
+// defaults are what the modules of --config.file start from.
+func (b *targets) defaults(getenv func(string) string) probe.Defaults {
+	return probe.Defaults{
+		Options:       b.opts,
+		Enabled:       enabledCollectors(b.cfg),
+		ProbeInterval: b.cfg.tlsProbeIntervalD,
+		Getenv:        getenv,
+	}
 }
 
 // target builds the target at address (--redis.addr or a check argument).
@@ -517,7 +670,7 @@ func credentials(user, passwordFile, envPassword string) (exporter.Credentials, 
 }
 
 // newMux routes the exporter's endpoints.
-func newMux(cfg config, target *exporter.Target, logger log.Logger) (*http.ServeMux, error) {
+func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logger log.Logger) (*http.ServeMux, error) {
 	self := prometheus.NewRegistry()
 	self.MustRegister(
 		collectors.NewGoCollector(),
@@ -525,15 +678,36 @@ func newMux(cfg config, target *exporter.Target, logger log.Logger) (*http.Serve
 		newBuildInfo(),
 	)
 	mux := http.NewServeMux()
-	mux.Handle(cfg.telemetryPath, exporter.MetricsHandler(target, self, exporter.HandlerOptions{
-		DefaultTimeout: cfg.scrapeTimeoutD,
-		TimeoutOffset:  cfg.timeoutOffsetD,
-		Logger:         logger,
-	}))
+	links := []web.LandingLinks{}
+	if target != nil {
+		mux.Handle(cfg.telemetryPath, exporter.MetricsHandler(target, self, exporter.HandlerOptions{
+			DefaultTimeout: cfg.scrapeTimeoutD,
+			TimeoutOffset:  cfg.timeoutOffsetD,
+			Logger:         logger,
+		}))
+		links = append(links, web.LandingLinks{Address: cfg.telemetryPath, Text: "Metrics", Description: "Security metrics of " + target.Address().String()})
+	}
+	if reloader != nil {
+		self.MustRegister(reloader)
+		p := reloader.Prober()
+		mux.HandleFunc("/probe", p.ServeProbe)
+		mux.Handle("/-/reload", reloader)
+		modules := strings.Join(probe.ModuleNames(p.Modules()), ", ")
+		links = append(links,
+			web.LandingLinks{Address: "/probe", Text: "Probe", Description: "/probe?module=NAME&target=host:port scrapes a target allowed by a module of " + cfg.configFile + " (modules: " + modules + ")"},
+		)
+	}
+	if target == nil {
+		// No default target: the telemetry path serves the exporter's
+		// own metrics, as blackbox_exporter's /metrics does.
+		mux.Handle(cfg.telemetryPath, promhttp.HandlerFor(self, promhttp.HandlerOpts{}))
+		links = append([]web.LandingLinks{{Address: cfg.telemetryPath, Text: "Metrics", Description: "The exporter's own metrics"}}, links...)
+	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "Healthy")
 	})
+	links = append(links, web.LandingLinks{Address: "/-/healthy", Text: "Health", Description: "Liveness of the exporter"})
 	if cfg.telemetryPath != "/" {
 		landingConfig := web.LandingConfig{
 			Name:        programName,
@@ -541,13 +715,15 @@ func newMux(cfg config, target *exporter.Target, logger log.Logger) (*http.Serve
 			Version:     version.Info(),
 			ExtraCSS:    exporter.FindingsCSS,
 			Profiling:   "false", // no /debug/pprof is served
-			Links: []web.LandingLinks{
-				{Address: cfg.telemetryPath, Text: "Metrics", Description: "Security metrics of " + target.Address().String()},
-				{Address: "/-/healthy", Text: "Health", Description: "Liveness of the exporter"},
-			},
+			Links:       links,
 		}
-		if _, err := web.NewLandingPage(landingConfig); err != nil {
+		page, err := web.NewLandingPage(landingConfig)
+		if err != nil {
 			return nil, err
+		}
+		if target == nil {
+			mux.Handle("/", page)
+			return mux, nil
 		}
 		// The page shows the current findings, so it is built per request
 		// (the toolkit's page is static once built).

@@ -29,6 +29,8 @@ func (e *AuthError) Error() string { return "authentication failed: " + e.Reply 
 // the connection authenticated.
 type dialer struct {
 	creds Credentials
+	// connect opens the TCP or unix connection.
+	connect func(ctx context.Context, network, addr string) (net.Conn, error)
 	// tls is nil for a plaintext target; tlsHost is the host the
 	// certificate must name unless --tls.server-name says otherwise.
 	tls     *ClientTLS
@@ -61,8 +63,7 @@ func (d *dialer) record(r tlsRecord) {
 }
 
 func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, network, addr)
+	conn, err := d.connect(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -56,6 +57,11 @@ type Options struct {
 	ProbeInterval    time.Duration
 	Scrapers         []collector.Scraper
 	Logger           log.Logger
+	// DialContext opens every TCP connection to the server, the
+	// certificate probe's included; nil means a plain net.Dialer. The
+	// multi-target endpoints pass their allowlist's dialer here, so that no
+	// connection can go where the module does not allow.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultProbeInterval is how long a probed certificate is reused.
@@ -122,7 +128,11 @@ func NewTarget(o Options) (*Target, error) {
 			Mode: maintnotifications.ModeDisabled,
 		},
 	}
-	d := &dialer{creds: o.Credentials, tls: o.TLS, tlsOn: o.Address.TLS, tlsHost: o.Address.Host}
+	if o.DialContext == nil {
+		var nd net.Dialer
+		o.DialContext = nd.DialContext
+	}
+	d := &dialer{creds: o.Credentials, tls: o.TLS, tlsOn: o.Address.TLS, tlsHost: o.Address.Host, connect: o.DialContext}
 	opt.Dialer = d.dial
 	if o.ProbeInterval <= 0 {
 		o.ProbeInterval = DefaultProbeInterval
@@ -163,6 +173,17 @@ func (t *Target) Describe(ch chan<- *prometheus.Desc) {
 func (t *Target) Scrape(ctx context.Context) []prometheus.Metric {
 	return t.scrapeResult(ctx).metrics
 }
+
+// ScrapeUp is Scrape that also reports whether the target was up.
+func (t *Target) ScrapeUp(ctx context.Context) ([]prometheus.Metric, bool) {
+	r := t.scrapeResult(ctx)
+	return r.metrics, r.err == nil
+}
+
+// Client is the target's connection, for the discovery endpoints' own
+// read-only commands. It is the same single connection the scrapes use, so
+// a discovery waits for a scrape in flight rather than opening another.
+func (t *Target) Client() *redis.Client { return t.client }
 
 // result is one scrape: its metrics, and why the target was down (nil when
 // it was up).

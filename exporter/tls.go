@@ -11,12 +11,19 @@ import (
 	"sync"
 )
 
-// Flag names used in TLS errors, so that a log line says which setting to fix.
-const (
-	flagCAFile   = "--tls.ca-file"
-	flagCertFile = "--tls.cert-file"
-	flagKeyFile  = "--tls.key-file"
-)
+// TLSFieldNames name the settings in TLS errors, so that a log line says
+// which setting to fix: the --tls.* flags by default, a config file's
+// fields for a module.
+type TLSFieldNames struct {
+	CAFile, CertFile, KeyFile, MinVersion string
+}
+
+var flagNames = TLSFieldNames{
+	CAFile:     "--tls.ca-file",
+	CertFile:   "--tls.cert-file",
+	KeyFile:    "--tls.key-file",
+	MinVersion: "--tls.min-version",
+}
 
 // TLSOptions configure the exporter as a TLS client (rediss:// targets) and
 // the client certificate the certificate probe presents.
@@ -34,6 +41,8 @@ type TLSOptions struct {
 	InsecureSkipVerify bool
 	// MinVersion is the lowest TLS version accepted; 0 means TLS 1.2.
 	MinVersion uint16
+	// FieldNames name the settings in errors (zero: the flags).
+	FieldNames TLSFieldNames
 }
 
 // ParseTLSVersion parses a minimum TLS version: TLS1.2 or TLS1.3, also
@@ -88,21 +97,25 @@ func NewClientTLS(o TLSOptions) (*ClientTLS, error) {
 	if o.MinVersion == 0 {
 		o.MinVersion = tls.VersionTLS12
 	}
+	if o.FieldNames == (TLSFieldNames{}) {
+		o.FieldNames = flagNames
+	}
+	names := o.FieldNames
 	if o.MinVersion < tls.VersionTLS12 {
-		return nil, errors.New("--tls.min-version: TLS versions before 1.2 are not supported")
+		return nil, fmt.Errorf("%s: TLS versions before 1.2 are not supported", names.MinVersion)
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
-		return nil, fmt.Errorf("%s and %s go together: set both or neither", flagCertFile, flagKeyFile)
+		return nil, fmt.Errorf("%s and %s go together: set both or neither", names.CertFile, names.KeyFile)
 	}
 	c := &ClientTLS{opts: o}
 	if o.CAFile != "" {
-		c.ca = &fileCache{flag: flagCAFile, path: o.CAFile, parse: parseCAPool}
+		c.ca = &fileCache{flag: names.CAFile, path: o.CAFile, parse: parseCAPool}
 		if _, err := c.ca.load(); err != nil {
 			return nil, err
 		}
 	}
 	if o.CertFile != "" {
-		c.pair = &pairCache{certPath: o.CertFile, keyPath: o.KeyFile}
+		c.pair = &pairCache{certPath: o.CertFile, keyPath: o.KeyFile, names: names}
 		if _, err := c.pair.load(); err != nil {
 			return nil, err
 		}
@@ -251,6 +264,7 @@ func parseCAPool(b []byte) (any, error) {
 // pairCache is fileCache for a certificate and its key, which change together.
 type pairCache struct {
 	certPath, keyPath string
+	names             TLSFieldNames
 
 	mu        sync.Mutex
 	cert, key []byte
@@ -260,11 +274,11 @@ type pairCache struct {
 func (p *pairCache) load() (*tls.Certificate, error) {
 	certPEM, err := os.ReadFile(p.certPath)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", flagCertFile, err)
+		return nil, fmt.Errorf("%s: %w", p.names.CertFile, err)
 	}
 	keyPEM, err := os.ReadFile(p.keyPath)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", flagKeyFile, err)
+		return nil, fmt.Errorf("%s: %w", p.names.KeyFile, err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -275,7 +289,7 @@ func (p *pairCache) load() (*tls.Certificate, error) {
 	if err != nil {
 		// crypto/tls's messages name PEM block types and mismatches,
 		// never key material.
-		return nil, fmt.Errorf("%s %s / %s %s: %w", flagCertFile, p.certPath, flagKeyFile, p.keyPath, err)
+		return nil, fmt.Errorf("%s %s / %s %s: %w", p.names.CertFile, p.certPath, p.names.KeyFile, p.keyPath, err)
 	}
 	if pair.Leaf == nil && len(pair.Certificate) > 0 {
 		pair.Leaf, _ = x509.ParseCertificate(pair.Certificate[0])

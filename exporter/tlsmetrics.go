@@ -121,8 +121,7 @@ func (t *Target) probeCertificate(ctx context.Context, r *collector.Replies) *x5
 // so a server that then refuses the exporter (no client certificate under
 // tls-auth-clients yes) still shows it.
 func (t *Target) probeOnce(ctx context.Context, port int) (*x509.Certificate, error) {
-	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, "tcp", net.JoinHostPort(t.addr.Host, strconv.Itoa(port)))
+	conn, err := t.dialer.connect(ctx, "tcp", net.JoinHostPort(t.addr.Host, strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
 	}
