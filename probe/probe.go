@@ -476,4 +476,3 @@ func ModuleNames(modules map[string]*Module) []string {
 	}
 	return c.ModuleNames()
 }
-
