@@ -136,6 +136,7 @@ func TestEnvironmentVariables(t *testing.T) {
 // exporterProcess is the exporter running as its own process.
 type exporterProcess struct {
 	url string
+	cmd *exec.Cmd
 	lockedBuffer
 }
 
@@ -167,6 +168,7 @@ func startExporter(t *testing.T, env []string, args ...string) *exporterProcess 
 	cmd := exec.Command(os.Args[0], append([]string{fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)}, args...)...)
 	cmd.Env = append([]string{"RSE_TEST_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
 	cmd.Stdout, cmd.Stderr = p, p
+	p.cmd = cmd
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
