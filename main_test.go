@@ -28,6 +28,7 @@ import (
 	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 	"github.com/redis-security/redis_security_exporter/exporter"
+	"github.com/redis-security/redis_security_exporter/probe"
 )
 
 // TestMain lets the tests run the exporter as a real process: the test binary
@@ -373,8 +374,15 @@ func TestREADMEDocumentsEveryMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
+	cfgFile := filepath.Join(t.TempDir(), "config.yml")
+	os.WriteFile(cfgFile, []byte("modules:\n  m:\n    allowed_targets: [\"127.0.0.1:1\"]\n"), 0o600)
+	reloader, err := probe.NewReloader(cfgFile, probe.Defaults{Options: collector.DefaultOptions(), Enabled: map[string]bool{"info": true}}, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reloader.Prober().Close()
 	ch := make(chan *prometheus.Desc, 256)
-	go func() { tg.Describe(ch); newBuildInfo().Describe(ch); close(ch) }()
+	go func() { tg.Describe(ch); newBuildInfo().Describe(ch); reloader.Describe(ch); close(ch) }()
 	for d := range ch {
 		name := descName(d)
 		if !strings.Contains(string(readme), "`"+name+"`") {
