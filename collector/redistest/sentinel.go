@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,8 +25,11 @@ func StartSentinel(tb testing.TB, masterName string, master *Server, conf string
 	s := StartWith(tb, Options{Config: cfg, Sentinel: true})
 	c := s.Client("", "")
 	ctx := context.Background()
-	waitFor(tb, 20*time.Second, "Sentinel to list the master and its replicas", func() bool {
-		if _, err := c.Do(ctx, "SENTINEL", "MASTER", masterName).Result(); err != nil {
+	// Wait until Sentinel is connected to each server, not only aware of
+	// it: a fresh entry is flagged "disconnected" for a moment.
+	waitFor(tb, 20*time.Second, "Sentinel to connect to the master and its replicas", func() bool {
+		m, err := c.Do(ctx, "SENTINEL", "MASTER", masterName).Slice()
+		if err != nil || !connected(m) {
 			return false
 		}
 		v, err := c.Do(ctx, "SENTINEL", "REPLICAS", masterName).Slice()
@@ -35,11 +39,8 @@ func StartSentinel(tb testing.TB, masterName string, master *Server, conf string
 		listed := map[string]bool{}
 		for _, r := range v {
 			kv, _ := r.([]any)
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == "port" {
-					p, _ := kv[i+1].(string)
-					listed[p] = true
-				}
+			if connected(kv) {
+				listed[field(kv, "port")] = true
 			}
 		}
 		for _, r := range replicas {
@@ -50,4 +51,21 @@ func StartSentinel(tb testing.TB, masterName string, master *Server, conf string
 		return true
 	})
 	return s
+}
+
+// field returns the value of key in a flat key/value reply of Sentinel.
+func field(kv []any, key string) string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == key {
+			v, _ := kv[i+1].(string)
+			return v
+		}
+	}
+	return ""
+}
+
+// connected reports whether a Sentinel entry's flags show a live link.
+func connected(kv []any) bool {
+	flags := field(kv, "flags")
+	return flags != "" && !strings.Contains(flags, "disconnected") && !strings.Contains(flags, "s_down")
 }
