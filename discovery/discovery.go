@@ -33,9 +33,12 @@ const MaxNodes = 10000
 
 // Node is one server found through a seed.
 type Node struct {
-	// Host is the address to scrape: an IP (IPv6 without brackets) or a
-	// host name, never anything else (see cleanHost). hostForShards says
-	// which of a cluster node's announced names is chosen.
+	// Host is the address to scrape: an IP (IPv6 without brackets,
+	// IPv4-mapped ones unmapped) or a syntactically valid host name; an
+	// announced name that is neither is not used. From CLUSTER SHARDS it is
+	// the node's endpoint, else its host name, else its IP (see
+	// hostForShards for why); from CLUSTER NODES its IP, else its host name;
+	// from Sentinel the address Sentinel connects to.
 	Host string
 	// Port is the plaintext client port, 0 when the node announces none.
 	// From CLUSTER NODES (servers without CLUSTER SHARDS) it is the one
@@ -66,6 +69,8 @@ type Node struct {
 	Hostname string
 }
 
+// Node.Role values. Replicas are "replica" whatever the server calls them
+// ("slave" in CLUSTER NODES and Sentinel's flags).
 const (
 	RoleMaster  = "master"
 	RoleReplica = "replica"
