@@ -64,7 +64,8 @@ type Node struct {
 	// entry "ok", "disconnected", "sdown" or "odown".
 	Health string
 	// IP and Hostname are the node's announced IP and host name, "" when
-	// it announces none; Host is one of them.
+	// it announces none or an unusable one: for labels, or for a TLS
+	// server name when Host is the IP.
 	IP       string
 	Hostname string
 }
