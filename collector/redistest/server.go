@@ -82,6 +82,9 @@ type Options struct {
 	TLSPort int
 	// NoPlaintext closes the plaintext port ("port 0"): a TLS-only server.
 	NoPlaintext bool
+	// Sentinel runs the server as a Sentinel (redis-server <conf>
+	// --sentinel); Config must hold its "sentinel monitor" lines.
+	Sentinel bool
 }
 
 // Start starts redis-server with the base config plus conf.
@@ -102,13 +105,15 @@ func StartWith(tb testing.TB, o Options) *Server {
 	for attempt := 0; attempt < 5; attempt++ {
 		port := o.Port
 		if port == 0 {
-			port = FreePort(tb)
+			port = pickPort(tb, o.Config)
 		}
 		if o.NoPlaintext {
 			port = 0
 		}
 		s := &Server{Port: port, Dir: dir, ConfigFile: filepath.Join(dir, "redis.conf"), LogFile: filepath.Join(dir, "redis.log"), tb: tb, TLS: o.TLS}
-		base := fmt.Sprintf("port %d\ndir %s\nlogfile %s\nsave \"\"\nappendonly no\ndaemonize no\n", port, dir, s.LogFile)
+		// No diskless-sync delay: a replica would otherwise wait 5 s for
+		// its first full sync.
+		base := fmt.Sprintf("port %d\ndir %s\nlogfile %s\nsave \"\"\nappendonly no\ndaemonize no\nrepl-diskless-sync-delay 0\n", port, dir, s.LogFile)
 		if !hasDirective(o.Config, "bind") {
 			base += "bind 127.0.0.1\n"
 		}
@@ -131,7 +136,11 @@ func StartWith(tb testing.TB, o Options) *Server {
 			tb.Fatal(err)
 		}
 		os.Remove(s.LogFile)
-		s.cmd = exec.Command(bin, s.ConfigFile)
+		args := []string{s.ConfigFile}
+		if o.Sentinel {
+			args = append(args, "--sentinel")
+		}
+		s.cmd = exec.Command(bin, args...)
 		s.cmd.Dir = dir
 		if err := s.cmd.Start(); err != nil {
 			tb.Fatalf("starting redis-server: %v", err)
@@ -193,7 +202,9 @@ func (s *Server) waitReady(o Options, exited chan error) error {
 			}
 		} else if c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond); err == nil {
 			c.Close()
-			if ready(s.LogFile) {
+			// A Sentinel never logs "Ready to accept connections": its
+			// listening port is the only sign.
+			if o.Sentinel || ready(s.LogFile) {
 				return nil
 			}
 		}
@@ -273,6 +284,35 @@ func (s *Server) Do(user, password string, args ...any) any {
 		s.tb.Fatalf("%v: %v", args, err)
 	}
 	return v
+}
+
+// clusterBusOffset is how far above the client port a cluster node opens its
+// bus when the config sets no cluster-port.
+const clusterBusOffset = 10000
+
+// pickPort returns a free port for a server with config conf. A cluster node
+// also needs its bus port, port+10000, which must be free and exist: a
+// collision makes redis-server exit, and StartWith retries with another.
+func pickPort(tb testing.TB, conf string) int {
+	tb.Helper()
+	v, _ := directive(conf, "cluster-enabled")
+	if !strings.EqualFold(v, "yes") || hasDirective(conf, "cluster-port") {
+		return FreePort(tb)
+	}
+	for attempt := 0; attempt < 100; attempt++ {
+		p := FreePort(tb)
+		if p+clusterBusOffset > 65535 {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+clusterBusOffset)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
+	}
+	tb.Fatal("no free port with a free cluster bus port (port+10000)")
+	return 0
 }
 
 // FreePort returns a TCP port free on 127.0.0.1 right now.

@@ -1,6 +1,8 @@
 package redistest
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +62,47 @@ func TestTLSOnlyServer(t *testing.T) {
 	s2 := StartWith(t, Options{Config: "port 0\nunixsocket " + t.TempDir() + "/r.sock"})
 	if s2.Port != 0 {
 		t.Fatalf("Port %d for port 0", s2.Port)
+	}
+}
+
+// TestStartCluster: a 2-master cluster with one replica each comes up ok,
+// with the roles StartClusterWith documents.
+func TestStartCluster(t *testing.T) {
+	start := time.Now()
+	nodes := StartClusterWith(t, ClusterOptions{Masters: 2, ReplicasPerMaster: 1})
+	t.Logf("cluster up in %v", time.Since(start))
+	if len(nodes) != 4 {
+		t.Fatalf("%d servers", len(nodes))
+	}
+	info := nodes[0].Do("", "", "CLUSTER", "INFO").(string)
+	if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:4") {
+		t.Fatalf("CLUSTER INFO:\n%s", info)
+	}
+	for i, want := range []string{"master", "master", "slave", "slave"} {
+		role := nodes[i].Do("", "", "ROLE").([]any)[0]
+		if role != want {
+			t.Errorf("node %d: ROLE %v, want %s", i, role, want)
+		}
+	}
+	repl := nodes[3].Do("", "", "INFO", "replication").(string)
+	if !strings.Contains(repl, "master_port:"+strconv.Itoa(nodes[1].Port)) {
+		t.Errorf("node 3 replicates the wrong master:\n%s", repl)
+	}
+}
+
+// TestStartSentinel: a Sentinel started after a master and its replica lists
+// both.
+func TestStartSentinel(t *testing.T) {
+	master := Start(t, "")
+	replica := StartReplica(t, master, "")
+	start := time.Now()
+	s := StartSentinel(t, "mymaster", master, "", replica)
+	t.Logf("sentinel ready in %v", time.Since(start))
+	m := s.Do("", "", "SENTINEL", "MASTER", "mymaster").([]any)
+	if len(m) < 6 || m[5] != strconv.Itoa(master.Port) {
+		t.Fatalf("SENTINEL MASTER: %v", m)
+	}
+	if got := s.Do("", "", "INFO", "server").(string); !strings.Contains(got, "redis_mode:sentinel") {
+		t.Fatal("not a Sentinel")
 	}
 }
