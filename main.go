@@ -691,10 +691,14 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 		self.MustRegister(reloader)
 		p := reloader.Prober()
 		mux.HandleFunc("/probe", p.ServeProbe)
+		mux.HandleFunc("/discover/cluster", p.ServeDiscoverCluster)
+		mux.HandleFunc("/discover/sentinel", p.ServeDiscoverSentinel)
 		mux.Handle("/-/reload", reloader)
 		modules := strings.Join(probe.ModuleNames(p.Modules()), ", ")
 		links = append(links,
 			web.LandingLinks{Address: "/probe", Text: "Probe", Description: "/probe?module=NAME&target=host:port scrapes a target allowed by a module of " + cfg.configFile + " (modules: " + modules + ")"},
+			web.LandingLinks{Address: "/discover/cluster", Text: "Cluster discovery", Description: "/discover/cluster?module=NAME&target=seed:port lists a Redis Cluster's nodes for http_sd_configs"},
+			web.LandingLinks{Address: "/discover/sentinel", Text: "Sentinel discovery", Description: "/discover/sentinel?module=NAME&target=sentinel:26379 lists the servers a Sentinel knows for http_sd_configs"},
 		)
 	}
 	if target == nil {
