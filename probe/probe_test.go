@@ -449,21 +449,51 @@ func TestProbeIdleTargetsClose(t *testing.T) {
 	}
 }
 
-// TestProbeModuleTimeout: a module's timeout caps the probe's deadline.
-func TestProbeModuleTimeout(t *testing.T) {
+// TestProbeDeadlines: a module's timeout caps the probe's deadline, and so
+// does Prometheus's X-Prometheus-Scrape-Timeout-Seconds header.
+func TestProbeDeadlines(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, "user default on >admin ~* &* +@all\nenable-debug-command yes\n"+fmt.Sprintf(exporterACL, "pw"))
-	yaml := fmt.Sprintf("modules:\n  m:\n    username: exporter\n    password_file: %s\n    timeout: 300ms\n    allowed_targets: [\"127.0.0.1:%d\"]\n", writeFile(t, "pw"), s.Port)
-	_, srv := newProber(t, yaml, nil, probe.Options{Handler: exporter.HandlerOptions{DefaultTimeout: 30 * time.Second}})
-	if _, body := fetch(t, probeURL(srv.URL, "m", s.Addr())); !strings.Contains(body, "redis_security_up 1") {
-		t.Fatalf("first probe:\n%s", body)
+	pw := writeFile(t, "pw")
+	yaml := fmt.Sprintf(`
+modules:
+  capped:
+    username: exporter
+    password_file: %s
+    timeout: 300ms
+    allowed_targets: ["127.0.0.1:%d"]
+  uncapped:
+    username: exporter
+    password_file: %[1]s
+    allowed_targets: ["127.0.0.1:%[2]d"]
+`, pw, s.Port)
+	_, srv := newProber(t, yaml, nil, probe.Options{Handler: exporter.HandlerOptions{DefaultTimeout: 30 * time.Second, TimeoutOffset: 100 * time.Millisecond}})
+	for _, m := range []string{"capped", "uncapped"} {
+		if _, body := fetch(t, probeURL(srv.URL, m, s.Addr())); !strings.Contains(body, "redis_security_up 1") {
+			t.Fatalf("first probe with %s:\n%s", m, body)
+		}
 	}
-	go s.Client("default", "admin").Do(context.Background(), "DEBUG", "SLEEP", "2")
-	time.Sleep(100 * time.Millisecond)
-	// Without the module's cap the probe would wait out the 2 s sleep
-	// within its 30 s deadline and report up 1.
-	_, body := fetch(t, probeURL(srv.URL, "m", s.Addr()))
-	if !strings.Contains(body, "redis_security_up 0") {
-		t.Fatalf("a probe of a sleeping server with a 300ms module timeout:\n%s", body)
+	sleep := func() {
+		go s.Client("default", "admin").Do(context.Background(), "DEBUG", "SLEEP", "2")
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Without a cap either probe would wait out the 2 s sleep within its
+	// 30 s default deadline and report up 1.
+	sleep()
+	if _, body := fetch(t, probeURL(srv.URL, "capped", s.Addr())); !strings.Contains(body, "redis_security_up 0") {
+		t.Errorf("a probe of a sleeping server with a 300ms module timeout:\n%s", body)
+	}
+	time.Sleep(2 * time.Second)
+	sleep()
+	req, _ := http.NewRequest(http.MethodGet, probeURL(srv.URL, "uncapped", s.Addr()), nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "0.5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "redis_security_up 0") {
+		t.Errorf("a probe with a 0.5 s Prometheus timeout of a sleeping server:\n%s", body)
 	}
 }
