@@ -18,6 +18,8 @@ type exporterProc struct {
 	proc   *child
 	url    string
 	client *http.Client
+	// noGzip asks for an uncompressed body (Accept-Encoding: identity).
+	noGzip bool
 }
 
 func startExporter(bin, redisAddr string, extraArgs ...string) (*exporterProc, error) {
@@ -77,6 +79,9 @@ func (e *exporterProc) scrape() (time.Duration, []byte, error) {
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+	if e.noGzip {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
 	start := time.Now()
 	resp, err := e.client.Do(req)
 	if err != nil {

@@ -218,7 +218,7 @@ func (r *report) targets(b *strings.Builder) {
 	}
 	var def *result
 	for _, res := range r.results {
-		if res.scenario == "default config" {
+		if res.scenario == "default config" && res.variant == "default flags" {
 			def = res
 			break
 		}

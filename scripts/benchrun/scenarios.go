@@ -26,6 +26,9 @@ type scenario struct {
 type variant struct {
 	title string
 	args  []string
+	// noGzip scrapes without compression, to show what gzip costs the
+	// exporter (Prometheus always asks for gzip).
+	noGzip bool
 	// clientList says what the cost guard should decide; the harness checks
 	// redis_security_client_list_skipped against it so that a row never
 	// claims a CLIENT LIST that was not sent (or the reverse).
@@ -44,9 +47,12 @@ func scenarios() []scenario {
 	defaultVariant := []variant{{title: "default flags"}}
 	return []scenario{
 		{
-			id:       "default",
-			title:    "default config",
-			variants: defaultVariant,
+			id:    "default",
+			title: "default config",
+			variants: []variant{
+				{title: "default flags"},
+				{title: "default flags, scraped without gzip", noGzip: true},
+			},
 		},
 		{
 			id:    "users-1000",
@@ -205,6 +211,7 @@ func (h *harness) runVariant(ctx context.Context, sc scenario, v variant, srv *r
 		return nil, err
 	}
 	defer e.stop()
+	e.noGzip = v.noGzip
 	var last []byte
 	// Warm-up: the first scrapes send COMMAND INFO and spread ACL DRYRUN
 	// over a few scrapes; the figures are for the steady state.
