@@ -56,8 +56,9 @@ func (r *report) markdown() string {
 	p("| other load | load average %s at the start, %s at the end; during the scripted run the machine was busy for %.1f CPU-seconds, %.1f of them the harness's and its processes': other processes used %.1f (%.0f%% of the machine); %d other redis-server processes at the start, %d at the end |\n\n",
 		m.loadStart, m.loadEnd, m.busyCPU.Seconds(), m.ownCPU.Seconds(), m.othersCPU.Seconds(), 100*share, m.foreignRedisStart, m.foreignRedisEnd)
 	if share > 0.05 || m.foreignRedisStart > 0 || m.foreignRedisEnd > 0 {
-		p("**Shared machine:** other work ran while these figures were taken (see \"other load\"): latencies and CPU times ")
-		p("may be inflated by it; round trips, commands, Redis's own time per command and allocations are not affected.\n\n")
+		p("**Shared machine:** other work ran while these figures were taken (see \"other load\"): latencies (p99 above all), ")
+		p("CPU times and Redis's time per command (the wall time inside the command, which grows when Redis is descheduled) ")
+		p("may be inflated by it; round trips, commands per scrape, bytes and allocations are not affected.\n\n")
 	}
 
 	p("## Scripted benchmark: the exporter process against redis-server\n\n")
@@ -249,7 +250,7 @@ func (r *report) targets(b *strings.Builder) {
 		if res.serverUsec > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(res.cpu.Microseconds())/res.serverUsec)
 		}
-		p("| exporter CPU per scrape below Redis's time for the same scrape (%s, %s) | %s vs %s (%s) | %s |\n",
+		p("| exporter CPU per scrape below Redis's time for the same scrape: %s, %s | %s vs %s (%s) | %s |\n",
 			res.scenario, res.variant, fmtDur(res.cpu), fmtUsec(res.serverUsec), ratio, verdict(float64(res.cpu.Microseconds()) < res.serverUsec))
 	}
 	if g, ok := r.rssGrowth(); ok {
@@ -276,7 +277,7 @@ func (r *report) method(b *strings.Builder) {
 	p("- **Latency** is the harness's, from sending the request to the last byte of the body (nearest-rank percentiles).\n")
 	p("- **Round trips** are counted by a TCP proxy in the harness between a second, fresh exporter process and Redis: a round ")
 	p("trip starts whenever the exporter sends after Redis has answered (a pipeline of any length is one). \"First scrape\" is ")
-	p("a new exporter's first scrape, connection handshake (AUTH, HELLO) included; \"steady\" is the mean over %d scrapes after the ", r.h.rtScrapes)
+	p("a new exporter's first scrape: AUTH, HELLO, then the first plan (the server's version not yet known) and what depends on its replies; \"steady\" is the mean over %d scrapes after the ", r.h.rtScrapes)
 	p("warm-up, with the largest in parentheses. The measured exporter talks to Redis directly, so the proxy adds nothing to ")
 	p("the other figures.\n")
 	p("- **Redis time** is the delta of INFO commandstats `usec` over the measured scrapes, summed over the exporter's commands ")
