@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,20 +186,17 @@ type machine struct {
 	start                      time.Time
 	wall                       time.Duration
 	loadStart, loadEnd         string
-	foreignRedisStart          int
-	foreignRedisEnd            int
-	// othersCPU is the CPU time the rest of the machine used while the
-	// harness ran: all busy time (/proc/stat) minus the harness's and its
-	// children's (getrusage).
-	othersCPU   time.Duration
-	busyCPU     time.Duration // the machine's, all processes
-	ownCPU      time.Duration // the harness's and its children's
-	busyStart   int64
-	redisBinary string
+	// busyCPU is the machine's non-idle time during the run (/proc/stat),
+	// ownCPU the harness's and its children's (getrusage), othersCPU the
+	// difference: what other work took. stealCPU is time the hypervisor
+	// gave to other guests.
+	busyCPU, ownCPU, othersCPU, stealCPU time.Duration
+	statStart                            cpuStat
+	watch                                *foreignWatch
 }
 
 func startMachine(redisBin, revision string) *machine {
-	m := &machine{start: time.Now(), cpus: runtime.NumCPU(), goVersion: runtime.Version(), revision: revision, redisBinary: redisBin}
+	m := &machine{start: time.Now(), cpus: runtime.NumCPU(), goVersion: runtime.Version(), revision: revision}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
@@ -223,16 +221,18 @@ func startMachine(redisBin, revision string) *machine {
 		m.redisVersion = strings.TrimSpace(string(out))
 	}
 	m.loadStart = loadAvg()
-	m.foreignRedisStart = foreignRedisServers()
-	m.busyStart = busyJiffies()
+	m.statStart = readCPUStat()
+	m.watch = watchForeign(2 * time.Second)
 	return m
 }
 
 func (m *machine) finish() {
+	m.watch.stop()
 	m.wall = time.Since(m.start)
 	m.loadEnd = loadAvg()
-	m.foreignRedisEnd = foreignRedisServers()
-	m.busyCPU = time.Duration(busyJiffies()-m.busyStart) * time.Second / userHZ
+	end := readCPUStat()
+	m.busyCPU = time.Duration(end.busy-m.statStart.busy) * time.Second / userHZ
+	m.stealCPU = time.Duration(end.steal-m.statStart.steal) * time.Second / userHZ
 	m.ownCPU = ownCPU()
 	m.othersCPU = max(0, m.busyCPU-m.ownCPU)
 }
@@ -249,25 +249,29 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// busyJiffies is the machine's non-idle CPU time so far (/proc/stat).
-func busyJiffies() int64 {
+type cpuStat struct{ busy, steal int64 }
+
+// readCPUStat reads the machine's CPU time so far from /proc/stat's first
+// line: cpu user nice system idle iowait irq softirq steal (guest time is
+// already in user). busy leaves out idle, iowait and steal.
+func readCPUStat() cpuStat {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0
+		return cpuStat{}
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
-	// cpu user nice system idle iowait irq softirq steal (guest time is
-	// already in user).
-	var busy int64
+	var st cpuStat
 	for i, v := range f[1:] {
-		if i == 3 || i == 4 || i > 7 {
-			continue
-		}
 		n, _ := strconv.ParseInt(v, 10, 64)
-		busy += n
+		switch i {
+		case 0, 1, 2, 5, 6:
+			st.busy += n
+		case 7:
+			st.steal += n
+		}
 	}
-	return busy
+	return st
 }
 
 // ownCPU is the CPU time of the harness and of every child it waited for.
@@ -282,27 +286,104 @@ func ownCPU() time.Duration {
 	return total
 }
 
-// foreignRedisServers counts redis-server processes the harness did not
-// start (other engineers' tests on a shared machine).
-func foreignRedisServers() int {
+// foreignWatch samples the processes the harness did not start, to name
+// the other work on a shared machine: the CPU each used while it was seen
+// (processes that live less than a sampling interval go unnamed, but are in
+// machine.othersCPU), and how many redis-server processes of others ran.
+type foreignWatch struct {
+	done    chan struct{}
+	stopped chan struct{}
+	// first and last CPU time seen per pid, and its command name.
+	first, last map[int]time.Duration
+	comm        map[int]string
+	atStart     map[int]bool
+}
+
+func watchForeign(every time.Duration) *foreignWatch {
+	w := &foreignWatch{done: make(chan struct{}), stopped: make(chan struct{}),
+		first: map[int]time.Duration{}, last: map[int]time.Duration{}, comm: map[int]string{}, atStart: map[int]bool{}}
+	w.sample(true)
+	go func() {
+		defer close(w.stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.done:
+				w.sample(false)
+				return
+			case <-t.C:
+				w.sample(false)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *foreignWatch) stop() {
+	close(w.done)
+	<-w.stopped
+}
+
+func (w *foreignWatch) sample(start bool) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0
+		return
 	}
+	self := os.Getpid()
 	children.Lock()
-	defer children.Unlock()
-	n := 0
+	ours := make(map[int]bool, len(children.m))
+	for pid := range children.m {
+		ours[pid] = true
+	}
+	children.Unlock()
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self || ours[pid] {
+			continue
+		}
+		cpu, err := procCPU(pid)
 		if err != nil {
-			continue
+			continue // gone
 		}
-		if _, ours := children.m[pid]; ours {
-			continue
+		if _, seen := w.first[pid]; !seen {
+			// A process first seen after the start started during the
+			// run: all its CPU time is the run's.
+			if start {
+				w.first[pid] = cpu
+				w.atStart[pid] = true
+			} else {
+				w.first[pid] = 0
+			}
+			if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil {
+				w.comm[pid] = strings.TrimSpace(string(b))
+			}
 		}
-		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil && strings.TrimSpace(string(b)) == "redis-server" {
-			n++
+		w.last[pid] = cpu
+	}
+}
+
+// byCommand returns the CPU time other processes used during the run, by
+// command name, largest first, and how many redis-server processes of
+// others were seen.
+func (w *foreignWatch) byCommand() (top []commandCPU, redisServers int) {
+	sum := map[string]time.Duration{}
+	for pid, last := range w.last {
+		if w.comm[pid] == "redis-server" {
+			redisServers++
+		}
+		if d := last - w.first[pid]; d > 0 {
+			sum[w.comm[pid]] += d
 		}
 	}
-	return n
+	for c, d := range sum {
+		top = append(top, commandCPU{c, d})
+	}
+	sort.Slice(top, func(i, j int) bool { return top[i].cpu > top[j].cpu })
+	return top, redisServers
+}
+
+type commandCPU struct {
+	command string
+	cpu     time.Duration
 }

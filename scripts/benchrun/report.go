@@ -53,9 +53,27 @@ func (r *report) markdown() string {
 	if m.wall > 0 && m.cpus > 0 {
 		share = m.othersCPU.Seconds() / (m.wall.Seconds() * float64(m.cpus))
 	}
-	p("| other load | load average %s at the start, %s at the end; during the scripted run the machine was busy for %.1f CPU-seconds, %.1f of them the harness's and its processes': other processes used %.1f (%.0f%% of the machine); %d other redis-server processes at the start, %d at the end |\n\n",
-		m.loadStart, m.loadEnd, m.busyCPU.Seconds(), m.ownCPU.Seconds(), m.othersCPU.Seconds(), 100*share, m.foreignRedisStart, m.foreignRedisEnd)
-	if share > 0.05 || m.foreignRedisStart > 0 || m.foreignRedisEnd > 0 {
+	top, redisServers := m.watch.byCommand()
+	var named []string
+	for _, c := range top {
+		if c.cpu < 500*time.Millisecond || len(named) == 6 {
+			break
+		}
+		named = append(named, fmt.Sprintf("%s %.0f s", c.command, c.cpu.Seconds()))
+	}
+	p("| other load | load average %s at the start, %s at the end. During the scripted run the machine was busy for %.0f CPU-seconds, ",
+		m.loadStart, m.loadEnd, m.busyCPU.Seconds())
+	p("%.0f of them the harness's and its processes': other work took %.0f (%.0f%% of the machine's %d cores)",
+		m.ownCPU.Seconds(), m.othersCPU.Seconds(), 100*share, m.cpus)
+	if len(named) > 0 {
+		p(", among it %s", strings.Join(named, ", "))
+	}
+	p("; %d redis-server processes of others were seen", redisServers)
+	if m.stealCPU >= time.Second {
+		p("; the hypervisor stole %.0f CPU-seconds", m.stealCPU.Seconds())
+	}
+	p(" |\n\n")
+	if share > 0.05 || redisServers > 0 || m.stealCPU.Seconds() > 0.05*m.wall.Seconds()*float64(m.cpus) {
 		p("**Shared machine:** other work ran while these figures were taken (see \"other load\"): latencies (p99 above all), ")
 		p("CPU times and Redis's time per command (the wall time inside the command, which grows when Redis is descheduled) ")
 		p("may be inflated by it; round trips, commands per scrape, bytes and allocations are not affected.\n\n")
