@@ -193,9 +193,47 @@ func (r *report) rssSection(b *strings.Builder) {
 		p("| %s | %s | %s | %.0f |\n", fmtCount(float64(s.scrapes)), fmtBytes(float64(s.rss)), fmtBytes(s.heapInuse), s.goroutines)
 	}
 	if g, ok := r.rssGrowth(); ok {
-		p("\nGrowth from scrape %s to scrape %s: %s (%+.1f%%).\n\n", fmtCount(float64(g.from.scrapes)), fmtCount(float64(g.to.scrapes)),
-			fmtSignedBytes(float64(g.to.rss-g.from.rss)), 100*g.frac)
+		p("\nGrowth from scrape %s to scrape %s: %s (%+.1f%%); heap in use %s.", fmtCount(float64(g.from.scrapes)), fmtCount(float64(g.to.scrapes)),
+			fmtSignedBytes(float64(g.to.rss-g.from.rss)), 100*g.frac, fmtSignedBytes(g.to.heapInuse-g.from.heapInuse))
+		// Two samples are at the mercy of where the GC cycle stands; the
+		// trend over all of them is what a leak would show in.
+		rss, heap := r.rssTrend(g.from.scrapes)
+		p(" Least-squares trend over the samples from scrape %s on: RSS %s, heap in use %s per 1,000 scrapes.\n\n",
+			fmtCount(float64(g.from.scrapes)), fmtSignedBytes(rss*1000), fmtSignedBytes(heap*1000))
 	}
+}
+
+// rssTrend returns the least-squares slopes (bytes per scrape) of RSS and
+// heap in use over the samples taken at or after scrape from.
+func (r *report) rssTrend(from int) (rss, heap float64) {
+	var xs, ys, hs []float64
+	for _, s := range r.rss.samples {
+		if s.scrapes >= from {
+			xs = append(xs, float64(s.scrapes))
+			ys = append(ys, float64(s.rss))
+			hs = append(hs, s.heapInuse)
+		}
+	}
+	return slope(xs, ys), slope(xs, hs)
+}
+
+func slope(xs, ys []float64) float64 {
+	n := float64(len(xs))
+	if n < 2 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0
+	}
+	return (n*sxy - sx*sy) / d
 }
 
 type growth struct {
