@@ -122,7 +122,8 @@ func (r *report) markdown() string {
 	}
 	p("| scenario | exporter |")
 	for _, c := range cmds {
-		p(" `%s` |", c)
+		// A "|" splits a table cell even inside a code span.
+		p(" `%s` |", strings.ReplaceAll(c, "|", "\\|"))
 	}
 	p("\n|---|---|%s\n", strings.Repeat("---|", len(cmds)))
 	for _, res := range r.results {
