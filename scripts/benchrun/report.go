@@ -157,8 +157,10 @@ func (r *report) markdown() string {
 	if r.goBench == "" {
 		p("Not run in this invocation.\n\n")
 	} else {
-		p("`go test -run='^$' -bench=. -benchmem ./...` (in-process; `BenchmarkScrape` scrapes a real redis-server through every collector, ")
-		p("`server-us/op` is Redis's time for the exporter's commands per scrape):\n\n```\n")
+		p("`go test -run='^$' -bench=. -benchmem ./...`. `BenchmarkScrape` scrapes a real redis-server through every collector ")
+		p("in-process: its ns/op and allocations are the scrape alone (round trip, parsing, findings), without the HTTP request, ")
+		p("the text encoding, gzip and the Go and process collectors that the scripted figures above include; `server-us/op` ")
+		p("is Redis's time for the exporter's commands per scrape.\n\n```\n")
 		for _, line := range strings.Split(r.goBench, "\n") {
 			for _, prefix := range []string{"goos:", "goarch:", "pkg:", "cpu:", "Benchmark"} {
 				if strings.HasPrefix(line, prefix) {
@@ -344,7 +346,7 @@ func (r *report) method(b *strings.Builder) {
 	p("divided by them: everything the process does for a scrape (HTTP, the Redis round trip, parsing, findings, text encoding, gzip, ")
 	p("its Go and process collectors).\n")
 	p("- **Allocations** are the delta of the exporter's own `go_memstats_mallocs_total` and `go_memstats_alloc_bytes_total`, ")
-	p("read from the first and last measured bodies.\n")
+	p("read from the body of the last warm-up scrape and of the last measured one.\n")
 	p("- **RSS** is VmRSS of the exporter process after the measured scrapes, VmHWM (peak) in parentheses.\n")
 	p("- **Other load** is the machine's busy time in `/proc/stat` during the scripted run minus the CPU time of the harness ")
 	p("and of the processes it started (getrusage); the Go benchmarks ran before it.\n\n")
