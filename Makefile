@@ -44,7 +44,7 @@ help:
 	@echo "  test        deps + lint + promtool rule tests + go test -race + fuzz smoke ($(FUZZ_SMOKE_TIME) per target)"
 	@echo "  lint        gofmt -l and go vet"
 	@echo "  fuzz        every fuzz target for FUZZTIME=$(FUZZTIME)"
-	@echo "  bench       go test -bench=. -benchmem ./..."
+	@echo "  bench       go benchmarks + the exporter binary against redis-server per scenario; writes BENCHMARKS.md (BENCH_SCRAPES=1000)"
 	@echo "  demo        weak throwaway Redis + exporter, prints the findings (DEMO_NO_WAIT=1 to stop right after)"
 	@echo "  docker      docker build -t $(DOCKER_IMAGE):$(VERSION) ."
 	@echo "  clean       remove build output"
@@ -79,8 +79,10 @@ fuzz-smoke:
 fuzz:
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
 
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+# Go benchmarks, then scripts/benchrun against real redis-server processes;
+# writes BENCHMARKS.md (about 3 minutes).
+bench: build
+	@GO=$(GO) BINARY=$(BINARY) bash scripts/bench.sh
 
 demo:
 	@bash scripts/demo.sh

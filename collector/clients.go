@@ -35,9 +35,10 @@ var (
 
 // Clients reports who is connected, aggregated by transport, network and
 // user, from CLIENT LIST. CLIENT LIST costs server time in proportion to the
-// number of clients and blocks the server meanwhile (about 12 ms at 10,000
-// clients), so it is skipped when the previous scrape saw more than Max
-// connected clients, and can be limited to every EveryN-th scrape.
+// number of clients and blocks the server meanwhile (several milliseconds at
+// 10,000 clients: BENCHMARKS.md), so it is skipped when the previous scrape
+// saw more than Max connected clients, and can be limited to every EveryN-th
+// scrape.
 type Clients struct {
 	// Max skips CLIENT LIST when the server had more connected clients;
 	// 0 means no limit.

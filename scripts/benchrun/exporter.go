@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// exporterProc is the exporter binary running as its own process, as in
+// production: its CPU, allocations and RSS are its own, not mixed with the
+// harness's.
+type exporterProc struct {
+	proc   *child
+	url    string
+	client *http.Client
+	// noGzip asks for an uncompressed body (Accept-Encoding: identity).
+	noGzip bool
+}
+
+func startExporter(bin, redisAddr string, extraArgs ...string) (*exporterProc, error) {
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		args := append([]string{
+			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
+			"--redis.addr=redis://" + redisAddr,
+			"--redis.user=" + exporterUser,
+		}, extraArgs...)
+		cmd := exec.Command(bin, args...)
+		// REDIS_PASSWORD, not a flag: the exporter has no password flag.
+		cmd.Env = []string{"REDIS_PASSWORD=" + exporterPassword, "PATH=" + os.Getenv("PATH")}
+		proc, err := startChild("exporter", cmd)
+		if err != nil {
+			return nil, err
+		}
+		e := &exporterProc{
+			proc: proc,
+			url:  fmt.Sprintf("http://127.0.0.1:%d", port),
+			// One kept-alive connection, as Prometheus keeps one per target.
+			client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}},
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && !proc.exited() {
+			if resp, err := e.client.Get(e.url + "/-/healthy"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return e, nil
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		lastErr = fmt.Errorf("exporter did not start; output:\n%s", proc.out.String())
+		proc.stop()
+	}
+	return nil, lastErr
+}
+
+func (e *exporterProc) stop() {
+	e.client.CloseIdleConnections()
+	e.proc.stop()
+}
+
+// scrape gets /metrics as Prometheus does (scrape timeout header, text
+// format, gzip: Go's transport asks for gzip and decompresses, and the
+// exporter compresses, as for Prometheus) and returns the client-side
+// latency, request to last byte of the body.
+func (e *exporterProc) scrape() (time.Duration, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, e.url+"/metrics", nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+	if e.noGzip {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
+	start := time.Now()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return d, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return d, body, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	if v, ok := metricValue(body, "redis_security_up"); !ok || v != 1 {
+		return d, body, errNotUp
+	}
+	return d, body, nil
+}
+
+// metricValue returns the value of an unlabelled series in a text-format
+// body.
+func metricValue(body []byte, name string) (float64, bool) {
+	prefix := []byte(name + " ")
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		if rest, ok := bytes.CutPrefix(line, prefix); ok {
+			v, err := strconv.ParseFloat(string(bytes.TrimSpace(rest)), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}

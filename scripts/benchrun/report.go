@@ -1,0 +1,437 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+type report struct {
+	machine     *machine
+	h           *harness
+	results     []*result
+	rss         *rssResult
+	probeStatus string
+	goBench     string
+	failures    []string
+}
+
+// rssFlatLimit is the growth between the sample at rssEvery scrapes and the
+// last one that still counts as flat: chosen before the measurements, as a
+// margin for the Go runtime's heap sizing and scavenger, not for a leak (a
+// leak of even 100 bytes per scrape would be 1 MB over 10,000 scrapes).
+const rssFlatLimit = 0.05
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	m := r.machine
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("# Benchmarks\n\n")
+	p("Written by `make bench` (`scripts/bench.sh`: `go test -bench` and `scripts/benchrun`), overwritten on every run. ")
+	p("Figures depend on the machine: compare runs on the same machine only.\n\n")
+	if len(r.failures) > 0 {
+		p("**This run had failures** (figures below are incomplete):\n\n")
+		for _, f := range r.failures {
+			p("- %s\n", oneLine(f))
+		}
+		p("\n")
+	}
+
+	p("## Machine\n\n")
+	p("| | |\n|---|---|\n")
+	p("| CPU | %s, %d cores |\n", orUnknown(m.cpuModel), m.cpus)
+	p("| memory | %s |\n", orUnknown(m.memTotal))
+	p("| kernel | Linux %s |\n", orUnknown(m.kernel))
+	p("| Go | %s |\n", m.goVersion)
+	p("| Redis | %s |\n", orUnknown(m.redisVersion))
+	if m.revision != "" {
+		p("| exporter | revision %s |\n", m.revision)
+	}
+	p("| date | %s (scripted run: %s) |\n", m.start.UTC().Format("2006-01-02 15:04 MST"), m.wall.Round(time.Second))
+	share := 0.0
+	if m.wall > 0 && m.cpus > 0 {
+		share = m.othersCPU.Seconds() / (m.wall.Seconds() * float64(m.cpus))
+	}
+	top, redisServers := m.watch.byCommand()
+	var named []string
+	for _, c := range top {
+		if c.cpu < 500*time.Millisecond || len(named) == 6 {
+			break
+		}
+		named = append(named, fmt.Sprintf("%s %.0f s", c.command, c.cpu.Seconds()))
+	}
+	p("| other load | load average %s at the start, %s at the end. During the scripted run the machine was busy for %.0f CPU-seconds, ",
+		m.loadStart, m.loadEnd, m.busyCPU.Seconds())
+	p("%.0f of them the harness's and its processes': other work took %.0f (%.0f%% of the machine's %d cores)",
+		m.ownCPU.Seconds(), m.othersCPU.Seconds(), 100*share, m.cpus)
+	if len(named) > 0 {
+		p(", among it %s", strings.Join(named, ", "))
+	}
+	p("; %d redis-server processes of others were seen", redisServers)
+	if m.stealCPU >= time.Second {
+		p("; the hypervisor stole %.0f CPU-seconds", m.stealCPU.Seconds())
+	}
+	p(" |\n\n")
+	if share > 0.05 || redisServers > 0 || m.stealCPU.Seconds() > 0.05*m.wall.Seconds()*float64(m.cpus) {
+		p("**Shared machine:** other work ran while these figures were taken (see \"other load\"): latencies (p99 above all), ")
+		p("CPU times and Redis's time per command (the wall time inside the command, which grows when Redis is descheduled) ")
+		p("may be inflated by it; round trips, commands per scrape, bytes and allocations are not affected.\n\n")
+	}
+
+	p("## Scripted benchmark: the exporter process against redis-server\n\n")
+	p("Each scenario starts a redis-server on loopback configured for it, then the exporter binary as its own process ")
+	p("(default flags unless stated, authenticating as the README's least-privileged user), and scrapes `/metrics` ")
+	p("sequentially as Prometheus does: %d warm-up scrapes, then %d measured scrapes. See [how it is measured](#how-it-is-measured).\n\n",
+		r.h.warmup, r.h.scrapes)
+	p("| scenario | exporter | scrapes (errors) | latency p50 | latency p99 | round trips / scrape: steady (max) · first scrape | Redis time / scrape | without CLIENT LIST | exporter CPU / scrape | allocations / scrape | RSS (peak) |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, res := range r.results {
+		p("| %s | %s | %d (%d) | %s | %s | %.2f (%d) · %d | %s | %s | %s | %s (%s) | %s (%s) |\n",
+			res.scenario, res.variant, res.scrapes, res.errors, fmtDur(res.lat.p50), fmtDur(res.lat.p99),
+			res.steadyRT, res.steadyRTMax, res.firstRT, fmtUsec(res.serverUsec), fmtUsec(res.serverUsecNoCL),
+			fmtDur(res.cpu), fmtCount(res.mallocs), fmtBytes(res.allocBytes), fmtBytes(float64(res.rss)), fmtBytes(float64(res.hwm)))
+	}
+	r.probeRow(&b)
+	p("\n")
+	for _, res := range r.results {
+		if res.errors > 0 {
+			p("- %s, %s: %d failed scrapes, the first: %s\n", res.scenario, res.variant, res.errors, oneLine(res.firstErr))
+		}
+	}
+
+	p("### What a scrape carries\n\n")
+	p("| scenario | exporter | series / scrape | /metrics body (uncompressed) | sent to Redis / scrape | received from Redis / scrape | new connections to Redis in %d steady scrapes |\n", r.h.rtScrapes)
+	p("|---|---|---|---|---|---|---|\n")
+	for _, res := range r.results {
+		p("| %s | %s | %s | %s | %s | %s | %d |\n", res.scenario, res.variant, fmtCount(float64(res.series)), fmtBytes(float64(res.bodyBytes)),
+			fmtBytes(res.requestBytes), fmtBytes(res.replyBytes), res.steadyConns)
+	}
+	p("\n")
+
+	p("### Redis's time per scrape, by command\n\n")
+	p("Calls and server time (INFO commandstats `usec`) per measured scrape; commands the exporter did not send are left out.\n\n")
+	var cmds []string
+	for _, name := range exporterCommands {
+		for _, res := range r.results {
+			if _, ok := res.perCmd[name]; ok {
+				cmds = append(cmds, name)
+				break
+			}
+		}
+	}
+	p("| scenario | exporter |")
+	for _, c := range cmds {
+		// A "|" splits a table cell even inside a code span.
+		p(" `%s` |", strings.ReplaceAll(c, "|", "\\|"))
+	}
+	p("\n|---|---|%s\n", strings.Repeat("---|", len(cmds)))
+	for _, res := range r.results {
+		p("| %s | %s |", res.scenario, res.variant)
+		for _, c := range cmds {
+			st, ok := res.perCmd[c]
+			if !ok {
+				p(" |")
+				continue
+			}
+			p(" %s × %s |", trimFloat(st.calls), fmtUsec(st.usec/st.calls))
+		}
+		p("\n")
+	}
+	p("\n(calls per scrape × Redis time per call)\n\n")
+
+	r.rssSection(&b)
+	r.targets(&b)
+
+	p("## 200 targets through /probe\n\n")
+	status := r.probeStatus
+	if status == "" {
+		status = "not run (BENCH_ONLY)"
+	}
+	p("%s. The scenario is a function of the harness (`runProbe200` in `scripts/benchrun/scenarios.go`, marked TODO(probe)) ", upperFirst(status))
+	p("to be filled in once `GET /probe?target=...&module=...` is merged.\n\n")
+
+	r.method(&b)
+
+	p("## Go benchmarks\n\n")
+	if r.goBench == "" {
+		p("Not run in this invocation.\n\n")
+	} else {
+		p("`go test -run='^$' -bench=. -benchmem ./...`. `BenchmarkScrape` scrapes a real redis-server through every collector ")
+		p("in-process: its ns/op and allocations are the scrape alone (round trip, parsing, findings), without the HTTP request, ")
+		p("the text encoding, gzip and the Go and process collectors that the scripted figures above include; `server-us/op` ")
+		p("is Redis's time for the exporter's commands per scrape.\n\n```\n")
+		for _, line := range strings.Split(r.goBench, "\n") {
+			for _, prefix := range []string{"goos:", "goarch:", "pkg:", "cpu:", "Benchmark"} {
+				if strings.HasPrefix(line, prefix) {
+					p("%s\n", strings.TrimRight(line, " \t"))
+					break
+				}
+			}
+		}
+		p("```\n")
+	}
+	return b.String()
+}
+
+func (r *report) probeRow(b *strings.Builder) {
+	status := r.probeStatus
+	if status == "" {
+		return
+	}
+	fmt.Fprintf(b, "| 200 targets through /probe, 15 s interval | | %s | | | | | | | | |\n", status)
+}
+
+func (r *report) rssSection(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	if r.rss == nil {
+		return
+	}
+	p("## RSS over %s scrapes\n\n", fmtCount(float64(r.rss.scrapes)))
+	p("A fresh exporter, default config, %s sequential scrapes (%d failed; latency p50 %s, p99 %s); its RSS (VmRSS), ",
+		fmtCount(float64(r.rss.scrapes)), r.rss.errors, fmtDur(r.rss.lat.p50), fmtDur(r.rss.lat.p99))
+	p("heap in use and goroutines (from its own `/metrics`) every %s scrapes.\n\n", fmtCount(float64(r.h.rssEvery)))
+	p("| scrapes | RSS | heap in use | goroutines |\n|---|---|---|---|\n")
+	for _, s := range r.rss.samples {
+		p("| %s | %s | %s | %.0f |\n", fmtCount(float64(s.scrapes)), fmtBytes(float64(s.rss)), fmtBytes(s.heapInuse), s.goroutines)
+	}
+	if g, ok := r.rssGrowth(); ok {
+		p("\nGrowth from scrape %s to scrape %s: %s (%+.1f%%); heap in use %s.", fmtCount(float64(g.from.scrapes)), fmtCount(float64(g.to.scrapes)),
+			fmtSignedBytes(float64(g.to.rss-g.from.rss)), 100*g.frac, fmtSignedBytes(g.to.heapInuse-g.from.heapInuse))
+		// Two samples are at the mercy of where the GC cycle stands; the
+		// trend over all of them is what a leak would show in.
+		rss, heap := r.rssTrend(g.from.scrapes)
+		p(" Least-squares trend over the samples from scrape %s on: RSS %s, heap in use %s per 1,000 scrapes.\n\n",
+			fmtCount(float64(g.from.scrapes)), fmtSignedBytes(rss*1000), fmtSignedBytes(heap*1000))
+	}
+}
+
+// rssTrend returns the least-squares slopes (bytes per scrape) of RSS and
+// heap in use over the samples taken at or after scrape from.
+func (r *report) rssTrend(from int) (rss, heap float64) {
+	var xs, ys, hs []float64
+	for _, s := range r.rss.samples {
+		if s.scrapes >= from {
+			xs = append(xs, float64(s.scrapes))
+			ys = append(ys, float64(s.rss))
+			hs = append(hs, s.heapInuse)
+		}
+	}
+	return slope(xs, ys), slope(xs, hs)
+}
+
+func slope(xs, ys []float64) float64 {
+	n := float64(len(xs))
+	if n < 2 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0
+	}
+	return (n*sxy - sx*sy) / d
+}
+
+type growth struct {
+	from, to rssSample
+	frac     float64
+}
+
+// rssGrowth compares the sample at rssEvery scrapes (the first one after
+// start-up allocations settle) with the last.
+func (r *report) rssGrowth() (growth, bool) {
+	if r.rss == nil {
+		return growth{}, false
+	}
+	var from *rssSample
+	for i := range r.rss.samples {
+		if r.rss.samples[i].scrapes == r.h.rssEvery {
+			from = &r.rss.samples[i]
+		}
+	}
+	if from == nil || len(r.rss.samples) == 0 || from.rss == 0 {
+		return growth{}, false
+	}
+	to := r.rss.samples[len(r.rss.samples)-1]
+	if to.scrapes == from.scrapes {
+		return growth{}, false
+	}
+	return growth{from: *from, to: to, frac: float64(to.rss-from.rss) / float64(from.rss)}, true
+}
+
+func (r *report) targets(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## Targets\n\n")
+	p("| target | measured | met |\n|---|---|---|\n")
+	verdict := func(ok bool) string {
+		if ok {
+			return "yes"
+		}
+		return "**no**"
+	}
+	var def *result
+	for _, res := range r.results {
+		if res.scenario == "default config" && res.variant == "default flags" {
+			def = res
+			break
+		}
+	}
+	if def != nil {
+		p("| a steady-state scrape is one round trip (default config) | %.2f round trips per scrape (max %d) over %d scrapes | %s |\n",
+			def.steadyRT, def.steadyRTMax, def.rtScrapes, verdict(def.steadyRTMax == 1 && def.steadyRT == 1))
+		p("| Redis's time per scrape without CLIENT LIST < 200 µs (default config) | %s | %s |\n",
+			fmtUsec(def.serverUsecNoCL), verdict(def.serverUsecNoCL < 200))
+	}
+	all := true
+	var rts []string
+	for _, res := range r.results {
+		if res.steadyRTMax != 1 {
+			all = false
+			rts = append(rts, fmt.Sprintf("%s, %s: max %d", res.scenario, res.variant, res.steadyRTMax))
+		}
+	}
+	if len(r.results) > 1 {
+		m := "one round trip in every steady-state scrape of every scenario"
+		if !all {
+			m = strings.Join(rts, "; ")
+		}
+		p("| (every scenario) a steady-state scrape is one round trip | %s | %s |\n", m, verdict(all))
+	}
+	for _, res := range r.results {
+		ratio := "n/a"
+		if res.serverUsec > 0 {
+			ratio = fmt.Sprintf("%.1f×", float64(res.cpu.Microseconds())/res.serverUsec)
+		}
+		p("| exporter CPU per scrape below Redis's time for the same scrape: %s, %s | %s vs %s (%s) | %s |\n",
+			res.scenario, res.variant, fmtDur(res.cpu), fmtUsec(res.serverUsec), ratio, verdict(float64(res.cpu.Microseconds()) < res.serverUsec))
+	}
+	if g, ok := r.rssGrowth(); ok {
+		p("| RSS flat over %s scrapes (growth from scrape %s < %.0f%%) | %s → %s (%+.1f%%) | %s |\n",
+			fmtCount(float64(g.to.scrapes)), fmtCount(float64(g.from.scrapes)), 100*rssFlatLimit,
+			fmtBytes(float64(g.from.rss)), fmtBytes(float64(g.to.rss)), 100*g.frac, verdict(g.frac < rssFlatLimit))
+	}
+	p("| 1000 concurrent requests to /metrics: bounded connections to Redis, no errors, bounded memory | a test, not a figure: `TestConcurrentMetricsRequests` (`load_test.go`, part of `make test`) | see `make test` |\n")
+	p("| the same for /probe | pending: /probe is not in the exporter yet (TODO(probe) in `load_test.go`) | — |\n\n")
+}
+
+func (r *report) method(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## How it is measured\n\n")
+	p("- **Servers.** redis-server on 127.0.0.1 with no persistence, the default user (with a password) for the harness, and the ")
+	p("exporter's user with exactly the README's rules (`collector.LeastPrivilegeRules`). 1000 ACL users: four kinds of rules, ")
+	p("as `BenchmarkScrape`; `--commands.max-users` (200) bounds how many are evaluated. Full ACL LOG: `acllog-max-len 128` and 128 ")
+	p("failed AUTHs for 128 different user names (distinct entries; Redis merges only identical ones). 1k / 10k clients: idle TCP ")
+	p("connections held open by the harness (`maxclients 10200` for 10k); `--clients.max` (default 5000) decides whether CLIENT ")
+	p("LIST is sent, and the harness checks `redis_security_client_list_skipped` against what the row claims.\n")
+	p("- **Scrapes.** `GET /metrics` with `X-Prometheus-Scrape-Timeout-Seconds: 10`, the text format and gzip (as Prometheus), on ")
+	p("one kept-alive HTTP connection, one after another. A scrape that is not HTTP 200 with `redis_security_up 1` counts as an error. ")
+	p("The first %d scrapes of each exporter are a warm-up (COMMAND INFO, ACL DRYRUN spread over the first scrapes) and not measured.\n", r.h.warmup)
+	p("- **Latency** is the harness's, from sending the request to the last byte of the body (nearest-rank percentiles).\n")
+	p("- **Round trips** are counted by a TCP proxy in the harness between a second, fresh exporter process and Redis: a round ")
+	p("trip starts whenever the exporter sends after Redis has answered (a pipeline of any length is one). \"First scrape\" is ")
+	p("a new exporter's first scrape: AUTH, HELLO, then the first plan (the server's version not yet known) and what depends on its replies; \"steady\" is the mean over %d scrapes after the ", r.h.rtScrapes)
+	p("warm-up, with the largest in parentheses. The measured exporter talks to Redis directly, so the proxy adds nothing to ")
+	p("the other figures.\n")
+	p("- **Redis time** is the delta of INFO commandstats `usec` over the measured scrapes, summed over the exporter's commands ")
+	p("(%s), divided by the scrapes; the harness's own INFO commandstats is taken out. It is Redis's time executing the commands, ", "`"+strings.Join(exporterCommands, "`, `")+"`")
+	p("not its network I/O. \"Without CLIENT LIST\" leaves `client|list` out.\n")
+	p("- **Exporter CPU** is the exporter process's utime + stime (`/proc/<pid>/stat`, 10 ms resolution) over the measured scrapes, ")
+	p("divided by them: everything the process does for a scrape (HTTP, the Redis round trip, parsing, findings, text encoding, gzip, ")
+	p("its Go and process collectors).\n")
+	p("- **Allocations** are the delta of the exporter's own `go_memstats_mallocs_total` and `go_memstats_alloc_bytes_total`, ")
+	p("read from the body of the last warm-up scrape and of the last measured one.\n")
+	p("- **RSS** is VmRSS of the exporter process after the measured scrapes, VmHWM (peak) in parentheses.\n")
+	p("- **Other load** is the machine's busy time in `/proc/stat` during the scripted run minus the CPU time of the harness ")
+	p("and of the processes it started (getrusage); the Go benchmarks ran before it.\n\n")
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func fmtUsec(us float64) string {
+	if us >= 1000 {
+		return fmtDur(time.Duration(us * float64(time.Microsecond)))
+	}
+	if us < 10 {
+		return fmt.Sprintf("%.1f µs", us)
+	}
+	return fmt.Sprintf("%.0f µs", us)
+}
+
+func fmtBytes(n float64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", n/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", n/(1<<10))
+	default:
+		return fmt.Sprintf("%.0f B", n)
+	}
+}
+
+func fmtSignedBytes(n float64) string {
+	if n < 0 {
+		return "−" + fmtBytes(-n)
+	}
+	return "+" + fmtBytes(n)
+}
+
+// fmtCount writes n rounded, with thousands separators.
+func fmtCount(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+func trimFloat(f float64) string {
+	s := fmt.Sprintf("%.2f", f)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
