@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -301,7 +303,25 @@ func (p *Prober) parseRequest(ctx context.Context, r *http.Request) (request, *h
 	default:
 		return request{module: m}, &httpError{http.StatusForbidden, allowlist.ErrDenied.Error(), resultDenied}
 	}
-	return request{module: m, addr: addr}, nil
+	return request{module: m, addr: canonical(addr, host, port)}, nil
+}
+
+// canonical spells an admitted address one way per server: the pool is
+// keyed by it. Otherwise REDIS-1.prod.internal:6379, redis-1.prod.internal:06379
+// and :006379, or [::ffff:10.0.0.1] beside 10.0.0.1, would each pool a
+// connection of their own, and a caller could hold --probe.max-targets
+// connections open to one server (exhausting its maxclients) with one
+// allowed target.
+func canonical(a exporter.Address, host string, port int) exporter.Address {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.Unmap().String()
+	} else {
+		// DNS names are case-insensitive, and so is TLS name verification.
+		host = strings.ToLower(host)
+	}
+	a.Host = host
+	a.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+	return a
 }
 
 // deadline is the request's scrape timeout, capped by the module's.
