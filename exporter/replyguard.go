@@ -21,8 +21,8 @@ import (
 // on the wire, before go-redis parses them.
 const (
 	// maxReplyBytes bounds what the replies to one batch of requests (one
-	// pipelined round trip) may cost: bulk lengths, 16 bytes per aggregate
-	// element, line lengths. The largest real reply, CLIENT LIST, takes
+	// pipelined round trip) may cost: bulk lengths, elementCost per
+	// aggregate element, line lengths. The largest real reply, CLIENT LIST, takes
 	// about 400 bytes per client (--clients.max skips it beyond 5000 by
 	// default).
 	maxReplyBytes = 64 << 20
@@ -31,6 +31,8 @@ const (
 	maxReplyDepth = 32
 	// maxReplyLine bounds one status, error or number line.
 	maxReplyLine = 64 << 10
+	// elementCost is what an aggregate element is charged.
+	elementCost = 32
 )
 
 // errReplyLimit is returned by a guarded connection's Read once the server
@@ -243,11 +245,13 @@ func (g *replyGuard) lineDone() error {
 	if len(g.stack) >= maxReplyDepth {
 		return &errReplyLimit{what: fmt.Sprintf("nested more than %d deep", maxReplyDepth)}
 	}
-	// go-redis allocates a slice (or map) of the declared length at once.
-	if n > g.budget/16 {
+	// go-redis allocates a slice (16 bytes an element) or, for the replies
+	// it reads as maps (HELLO, CONFIG GET), a map (about twice that) of the
+	// declared length at once.
+	if n > g.budget/elementCost {
 		return &errReplyLimit{what: "more than 64 MiB in one round trip"}
 	}
-	g.budget -= 16 * n
+	g.budget -= elementCost * n
 	g.stack = append(g.stack, frame{left: n, attr: g.typ == '|'})
 	return nil
 }
