@@ -12,8 +12,8 @@ import (
 )
 
 // hostileServer answers HELLO as a server without it (Redis 5) and every
-// other request with reply. It reads requests by the inline-or-RESP framing
-// go-redis writes: one array of bulk strings per command.
+// other request with reply. It reads requests as go-redis writes them: one
+// array of bulk strings per command.
 func hostileServer(t *testing.T, reply string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
