@@ -20,6 +20,11 @@
 // addresses inside the allowed ranges are dialled, at every connection, so a
 // DNS answer that changes later (DNS rebinding) cannot lead the exporter
 // elsewhere.
+//
+// Some targets no pattern admits: a name whose last label is a number (127.1,
+// 0x7f.0.0.1, 2130706433: IPv4 addresses in inet_aton notation, which a cgo
+// resolver turns into addresses without asking DNS), an address with a zone,
+// and the unspecified addresses 0.0.0.0 and :: (which reach this host).
 package allowlist
 
 import (
@@ -205,7 +210,24 @@ func parseHostPattern(host string) ([]string, error) {
 	if labels[len(labels)-1] == "*" {
 		return nil, errors.New("a '*' top-level label would admit every domain")
 	}
+	if numericLabel(labels[len(labels)-1]) {
+		// It could never match (Decide refuses such names), and was most
+		// likely meant as an IP glob such as 10.0.*.5: ranges say that.
+		return nil, errors.New("a numeric top-level label is an IP address, not a host name: write a CIDR range")
+	}
 	return labels, nil
+}
+
+// numericLabel reports whether a (lower-case) DNS label is a number as
+// inet_aton reads one: decimal, octal (leading 0) or hex (0x). No top-level
+// domain is numeric, and a name ending in one is an IPv4 address in another
+// notation: getaddrinfo (the cgo resolver) turns "127.1", "0x7f.0.0.1",
+// "0177.0.0.1" or "2130706433" into 127.0.0.1 without any DNS query.
+func numericLabel(label string) bool {
+	if rest, ok := strings.CutPrefix(label, "0x"); ok {
+		return strings.Trim(rest, "0123456789abcdef") == ""
+	}
+	return label != "" && strings.Trim(label, "0123456789") == ""
 }
 
 // Decision is what the list says about a target without resolving it.
@@ -241,6 +263,12 @@ func (l *List) Decide(host string, port int) Decision {
 		return Denied
 	}
 	labels := strings.Split(name, ".")
+	// An IPv4 address in inet_aton notation (127.1, 0x7f.0.0.1) is no host
+	// name: a name pattern such as *.0.0.1 must not admit it, since a cgo
+	// resolver would dial 127.0.0.1 for it, outside every range.
+	if numericLabel(labels[len(labels)-1]) {
+		return Denied
+	}
 	for _, h := range l.hosts {
 		if h.ports.contains(port) && matchLabels(h.labels, labels) {
 			return Allowed
@@ -255,6 +283,11 @@ func (l *List) Decide(host string, port int) Decision {
 }
 
 func (l *List) admitsAddr(addr netip.Addr, port int) bool {
+	// 0.0.0.0 and :: are no server's address: a connection to them reaches
+	// this host (Linux dials them as loopback), whatever range holds them.
+	if addr.IsUnspecified() {
+		return false
+	}
 	for _, r := range l.ranges {
 		if r.ports.contains(port) && r.prefix.Contains(addr) {
 			return true

@@ -33,6 +33,9 @@ func TestParseErrors(t *testing.T) {
 		"10.0.0.0/8:abc", // bad port
 		"host name:6379",
 		"ho$t:6379",
+		"10.0.*.5:6379", // an IP glob: the last label is a number
+		"*.0.0.1:6379",
+		"0x7f:6379",
 	} {
 		if _, err := Parse([]string{p}); err == nil {
 			t.Errorf("Parse(%q) succeeded, want an error", p)
@@ -101,6 +104,26 @@ func TestDecide(t *testing.T) {
 			t.Errorf("narrow.Decide(%q, 6380) = %v, want Denied", host, got)
 		}
 	}
+	// IPv4 addresses in inet_aton notation are neither names nor
+	// addresses: no pattern admits them, no lookup is tried (a cgo resolver
+	// reads them as 127.0.0.1 without asking DNS). Unspecified addresses
+	// reach this host.
+	wide, err := Parse([]string{"0.0.0.0/0", "::/0", "*.internal:*", "*.x1:*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"127.1", "0x7f.0.0.1", "0177.0.0.1", "2130706433", "0x7F000001", "10.001.2.3", "a.0x1f", "127.0.0.1.",
+		"0.0.0.0", "::", "::ffff:0.0.0.0"} {
+		if got := wide.Decide(host, 6379); got != Denied {
+			t.Errorf("wide.Decide(%q) = %v, want Denied", host, got)
+		}
+	}
+	for host, want := range map[string]Decision{"redis.internal": Allowed, "a.x1": Allowed, "0x7f.internal": Allowed, "redis.1a": NeedsLookup, "0.0.0.1": Allowed} {
+		if got := wide.Decide(host, 6379); got != want {
+			t.Errorf("wide.Decide(%q) = %v, want %v", host, got, want)
+		}
+	}
+
 	var empty *List
 	if empty.Decide("127.0.0.1", 6379) != Denied || !empty.Empty() {
 		t.Error("a nil list must admit nothing")
@@ -199,18 +222,24 @@ func TestDialerNeverConnectsOutside(t *testing.T) {
 	r := &staticResolver{answers: map[string][]netip.Addr{
 		"sneaky.example": {netip.MustParseAddr("127.0.0.1")},
 		"localhost":      {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")},
+		"zero.example":   {netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("::")},
 	}}
 	for _, patterns := range [][]string{
 		{"127.0.0.1:1"},
 		{"10.0.0.0/8"},
 		{"localhost:1"},
+		// 0.0.0.0 is inside, 127.0.0.1 is not: a connection to 0.0.0.0
+		// would reach the loopback listener all the same.
+		{"0.0.0.0/8", "::/128", "*.example:1"},
 	} {
 		l, err := Parse(patterns)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d := &Dialer{List: l, Resolver: r}
-		for _, addr := range []string{ln.Addr().String(), net.JoinHostPort("sneaky.example", itoa(port)), net.JoinHostPort("localhost", itoa(port))} {
+		for _, addr := range []string{ln.Addr().String(), net.JoinHostPort("sneaky.example", itoa(port)), net.JoinHostPort("localhost", itoa(port)),
+			net.JoinHostPort("0.0.0.0", itoa(port)), net.JoinHostPort("::", itoa(port)), net.JoinHostPort("zero.example", itoa(port)),
+			net.JoinHostPort("2130706433", itoa(port)), net.JoinHostPort("127.1", itoa(port))} {
 			if c, err := d.DialContext(context.Background(), "tcp", addr); !errors.Is(err, ErrDenied) {
 				if c != nil {
 					c.Close()

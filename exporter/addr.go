@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -76,6 +75,8 @@ func ParseAddress(s string) (Address, error) {
 		}
 		return Address{Network: "tcp", Addr: net.JoinHostPort(host, port), TLS: u.Scheme == "rediss", Host: host}, nil
 	default:
-		return Address{}, fmt.Errorf("redis address: scheme %q is not one of redis, rediss, unix", u.Scheme)
+		// Not quoted either: the scheme is part of the address, which
+		// /probe callers choose (and a mistyped one may be anything).
+		return Address{}, errors.New("redis address: the scheme is not one of redis, rediss, unix")
 	}
 }

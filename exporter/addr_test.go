@@ -31,6 +31,7 @@ func TestParseAddress(t *testing.T) {
 		"redis://:6379?hunter2",
 		"http://hunter2:hunter2@host",
 		"redis://host:6379/%zzhunter2",
+		"hunter2://host:6379",
 		"",
 	} {
 		_, err := ParseAddress(in)

@@ -76,13 +76,14 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		conn = tc
 	}
 	if d.creds == nil {
-		return conn, nil
+		return guardReplies(conn), nil
 	}
 	if err := d.auth(ctx, conn); err != nil {
 		conn.Close()
 		return failedConn{err: err}, nil
 	}
-	return conn, nil
+	// From here on go-redis parses what the server sends: see replyguard.go.
+	return guardReplies(conn), nil
 }
 
 // handshake runs the TLS handshake and records what it showed.

@@ -3,6 +3,7 @@ package probe_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -183,4 +184,62 @@ modules:
 func sortedPorts(p ...int) []int {
 	slices.Sort(p)
 	return p
+}
+
+// TestHostileServerInAllowlist: a server at an allowed address that answers
+// every command with a header declaring 2^62 elements (go-redis would
+// allocate it at once: a makeslice panic that killed the exporter) is a
+// target down, a failed discovery, and nothing more.
+func TestHostileServerInAllowlist(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					reply := "*4611686018427387904\r\n"
+					if strings.Contains(strings.ToLower(string(buf[:n])), "hello") {
+						reply = "-ERR unknown command 'HELLO'\r\n"
+					}
+					if _, err := c.Write([]byte(reply)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	p, probeSrv := newProber(t, `modules: {m: {allowed_targets: ["127.0.0.1/32"]}}`, nil, probe.Options{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/discover/cluster", p.ServeDiscoverCluster)
+	mux.HandleFunc("/discover/sentinel", p.ServeDiscoverSentinel)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	hostile := ln.Addr().String()
+	if code, body := fetch(t, probeURL(probeSrv.URL, "m", hostile)); code != 200 || !strings.Contains(body, "redis_security_up 0") {
+		t.Errorf("/probe of the hostile server: %d\n%s", code, body)
+	}
+	for _, kind := range []string{"cluster", "sentinel"} {
+		if code, _, body := discover(t, srv.URL+"/discover/"+kind+"?module=m&target="+hostile); code != http.StatusBadGateway {
+			t.Errorf("/discover/%s of the hostile seed: %d %s", kind, code, body)
+		}
+	}
+	real := redistest.Start(t, "")
+	if code, body := fetch(t, probeURL(probeSrv.URL, "m", real.Addr())); code != 200 || !strings.Contains(body, "redis_security_up 1") {
+		t.Errorf("/probe of a real server afterwards: %d\n%s", code, body)
+	}
 }

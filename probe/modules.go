@@ -71,7 +71,9 @@ func CheckModules(c *config.Config, d Defaults) (warnings []string, err error) {
 			}
 		}
 		if m.PasswordEnv != "" && getenv(m.PasswordEnv) == "" {
-			warnings = append(warnings, fmt.Sprintf("module %q: password_env: %s is not set here", name, m.PasswordEnv))
+			// Not named: a password written where its variable's name
+			// belongs would be printed (see buildModule).
+			warnings = append(warnings, fmt.Sprintf("module %q: password_env: the variable it names is not set here", name))
 		}
 		if _, err := exporter.NewClientTLS(tlsOptions(m.TLS, 0)); err != nil {
 			warnings = append(warnings, fmt.Sprintf("module %q: tls: %v", name, err))
@@ -153,7 +155,11 @@ func buildModule(name string, m *config.Module, d Defaults, known map[string]col
 	case m.PasswordEnv != "":
 		pw := getenv(m.PasswordEnv)
 		if pw == "" {
-			return nil, fmt.Errorf("password_env: environment variable %s is not set or empty", m.PasswordEnv)
+			// The variable is not named: when a password was written where
+			// its name belongs (hunter2 looks like a variable name too),
+			// the error would print it in the log, in --config.check's
+			// output and in the answer to POST /-/reload.
+			return nil, errors.New("password_env: the environment variable it names is not set or empty (is password_env a password instead of a variable name?)")
 		}
 		mod.Credentials = func(context.Context) (string, string, error) { return user, pw, nil }
 	}

@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,14 +163,8 @@ func (p *Prober) SetModules(modules map[string]*Module) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, e := range p.pool {
-		if sameModule(e.module, modules[k.module]) {
-			continue
-		}
-		delete(p.pool, k)
-		if e.refs == 0 {
-			e.target.Close()
-		} else {
-			e.retired = true
+		if !sameModule(e.module, modules[k.module]) {
+			p.retireLocked(k, e)
 		}
 	}
 }
@@ -177,21 +173,39 @@ func (p *Prober) SetModules(modules map[string]*Module) {
 func (p *Prober) Modules() map[string]*Module { return *p.modules.Load() }
 
 // acquire returns the pooled target for module and addr, creating it.
+//
+// A reload may run between the request's allowlist check and here.
+// SetModules stores the new modules before it takes p.mu to retire the
+// targets of changed modules, so under p.mu a target is pooled only for
+// the current build of its module, and a pooled target is reused only when
+// it was built with the same settings: a target built with a replaced
+// module's password or allowlist dialer must never serve the new module.
 func (p *Prober) acquire(m *Module, addr exporter.Address) (*pooled, error) {
 	key := poolKey{module: m.Name, target: addr.String()}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e, ok := p.pool[key]; ok && e.module == m {
-		e.refs++
-		e.lastUsed = time.Now()
-		return e, nil
-	} else if ok {
-		// A reload replaced the module (unchanged, or the entry would be
-		// gone): adopt the new build.
-		e.module = m
-		e.refs++
-		e.lastUsed = time.Now()
-		return e, nil
+	if p.Modules()[m.Name] != m {
+		// Checked against a config replaced since: this request finishes
+		// with the module it was admitted by, on a target of its own that
+		// is never pooled.
+		t, err := m.newTarget(addr, p.logger)
+		if err != nil {
+			return nil, err
+		}
+		return &pooled{target: t, module: m, lastUsed: time.Now(), refs: 1, retired: true}, nil
+	}
+	if e, ok := p.pool[key]; ok {
+		if e.module == m || sameModule(e.module, m) {
+			// The same build, or one a reload kept because its settings
+			// did not change: adopt the new build.
+			e.module = m
+			e.refs++
+			e.lastUsed = time.Now()
+			return e, nil
+		}
+		// Built by a module this reload changed, before SetModules got to
+		// retire it.
+		p.retireLocked(key, e)
 	}
 	if len(p.pool) >= p.opts.MaxTargets && !p.evictLocked() {
 		return nil, errPoolFull
@@ -203,6 +217,17 @@ func (p *Prober) acquire(m *Module, addr exporter.Address) (*pooled, error) {
 	e := &pooled{target: t, module: m, lastUsed: time.Now(), refs: 1}
 	p.pool[key] = e
 	return e, nil
+}
+
+// retireLocked takes e out of the pool and closes it now or, when in use,
+// at its last release.
+func (p *Prober) retireLocked(key poolKey, e *pooled) {
+	delete(p.pool, key)
+	if e.refs == 0 {
+		e.target.Close()
+	} else {
+		e.retired = true
+	}
 }
 
 var errPoolFull = errors.New("every pooled target is in use")
@@ -301,7 +326,25 @@ func (p *Prober) parseRequest(ctx context.Context, r *http.Request) (request, *h
 	default:
 		return request{module: m}, &httpError{http.StatusForbidden, allowlist.ErrDenied.Error(), resultDenied}
 	}
-	return request{module: m, addr: addr}, nil
+	return request{module: m, addr: canonical(addr, host, port)}, nil
+}
+
+// canonical spells an admitted address one way per server: the pool is
+// keyed by it. Otherwise REDIS-1.prod.internal:6379, redis-1.prod.internal:06379
+// and :006379, or [::ffff:10.0.0.1] beside 10.0.0.1, would each pool a
+// connection of their own, and a caller could hold --probe.max-targets
+// connections open to one server (exhausting its maxclients) with one
+// allowed target.
+func canonical(a exporter.Address, host string, port int) exporter.Address {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.Unmap().String()
+	} else {
+		// DNS names are case-insensitive, and so is TLS name verification.
+		host = strings.ToLower(host)
+	}
+	a.Host = host
+	a.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+	return a
 }
 
 // deadline is the request's scrape timeout, capped by the module's.

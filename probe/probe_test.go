@@ -385,6 +385,34 @@ redis_security_exporter_probe_pooled_targets %d
 	}
 }
 
+// TestProbeSpellingsShareOneConnection: every spelling of one server (case,
+// leading zeros in the port, IPv4-mapped IPv6, a trailing slash) is one
+// pooled target with one connection; otherwise a caller could open a
+// connection per spelling and exhaust the server's maxclients through one
+// allowed target.
+func TestProbeSpellingsShareOneConnection(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "admin", "pw")
+	yaml := fmt.Sprintf("modules:\n  m:\n    username: exporter\n    password_file: %s\n    allowed_targets: [\"127.0.0.1:%d\", \"localhost:%[2]d\"]\n",
+		writeFile(t, "pw"), s.Port)
+	p, srv := newProber(t, yaml, nil, probe.Options{})
+	for _, f := range []string{
+		"127.0.0.1:%d", "redis://127.0.0.1:0%d", "127.0.0.1:000%d", "[::ffff:127.0.0.1]:%d", "redis://[::ffff:7f00:1]:%d/",
+		"localhost:%d", "LOCALHOST:%d", "redis://LocalHost:00%d/0",
+	} {
+		target := fmt.Sprintf(f, s.Port)
+		if code, body := fetch(t, probeURL(srv.URL, "m", target)); code != 200 || !strings.Contains(body, "redis_security_up 1") {
+			t.Fatalf("%s: %d\n%s", target, code, body)
+		}
+	}
+	if n := p.PooledTargets(); n != 2 {
+		t.Errorf("%d pooled targets, want 2 (the address and the name)", n)
+	}
+	if n := exporterConnections(t, s); n != 2 {
+		t.Errorf("%d connections of the exporter's user, want 2", n)
+	}
+}
+
 // requests is the value of one redis_security_exporter_requests_total
 // series (0 when absent).
 func requests(t *testing.T, g prometheus.Gatherer, endpoint, module, result string) float64 {

@@ -99,9 +99,10 @@ func (r *Reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if err := r.Reload(); err != nil {
-		// The operator's own file: its error names the field and line,
-		// never a secret (secrets are never in the file).
-		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+		// Why goes to the log only: anyone who can reach the exporter may
+		// POST here, and the error quotes the config (file paths, YAML
+		// values, a password mistakenly written into the file).
+		http.Error(w, "reload failed; the previous config stays in place (see the exporter's log)", http.StatusInternalServerError)
 		return
 	}
 	fmt.Fprintln(w, "config reloaded")

@@ -5,10 +5,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/redis-security/redis_security_exporter/config"
 	"github.com/redis-security/redis_security_exporter/probe"
 )
 
@@ -61,8 +63,24 @@ func TestReloader(t *testing.T) {
 			t.Error("a failed reload must keep the previous modules")
 		}
 	}
-	write("modules:\n  b:\n    allowed_targets: [\"127.0.0.1:1\"]\n")
+	// A password written where its variable's name belongs is quoted
+	// nowhere: not in the error, not in the answer to POST /-/reload.
+	write("modules:\n  a:\n    password_env: Hunter2Canary\n    allowed_targets: [\"127.0.0.1:1\"]\n")
+	if err := r.Reload(); err == nil || strings.Contains(err.Error(), "Hunter2Canary") {
+		t.Errorf("reload with an unset password_env: %v", err)
+	}
 	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/-/reload", nil))
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "Hunter2Canary") || strings.Contains(rec.Body.String(), path) {
+		t.Errorf("POST /-/reload of a bad config: %d %s", rec.Code, rec.Body.String())
+	}
+	w, err := probe.CheckModules(mustParse(t, "modules:\n  a:\n    password_env: Hunter2Canary\n    allowed_targets: [\"127.0.0.1:1\"]\n"), defaults(nil))
+	if err != nil || len(w) != 1 || strings.Contains(w[0], "Hunter2Canary") {
+		t.Errorf("--config.check: warnings %q, err %v", w, err)
+	}
+
+	write("modules:\n  b:\n    allowed_targets: [\"127.0.0.1:1\"]\n")
+	rec = httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/-/reload", nil))
 	if rec.Code != 200 || gauge() != "value:1" {
 		t.Errorf("POST /-/reload: %d, gauge %s", rec.Code, gauge())
@@ -75,4 +93,13 @@ func TestReloader(t *testing.T) {
 	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
 		t.Errorf("GET /-/reload: %d %v", rec.Code, rec.Header())
 	}
+}
+
+func mustParse(t *testing.T, yaml string) *config.Config {
+	t.Helper()
+	c, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
