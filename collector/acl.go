@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -82,23 +83,53 @@ func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) 
 			holders[h]++
 		}
 	}
+	_, lines, _ := aclUsersWithLines(r)
+	st := r.State()
+	if st.aclUsers == nil {
+		st.aclUsers = map[string]userSeries{}
+	}
 	var def *aclrule.User
 	enabled := map[bool]int{}
 	for i, u := range users {
 		enabled[u.Enabled]++
-		gauge(ch, aclUserEnabledDesc, boolValue(u.Enabled), u.Name)
-		gauge(ch, aclUserNopassDesc, boolValue(u.NoPass), u.Name)
-		for _, s := range aclrule.Scopes {
-			v := u.Unrestricted(s) || (s == aclrule.ScopeChannels && channelsImplicit)
-			gauge(ch, aclUserUnrestrictedDesc, boolValue(v), u.Name, string(s))
-		}
-		if a.WeakPasswords != nil {
-			gauge(ch, aclUserWeakPasswordDesc, boolValue(anyHash(u, a.WeakPasswords.ContainsHash)), u.Name)
-		}
-		shared := anyHash(u, func(h string) bool { return holders[h] > 1 })
-		gauge(ch, aclUserSharedPasswordDesc, boolValue(shared), u.Name)
 		if u.Name == "default" {
 			def = &users[i]
+		}
+		shared := anyHash(u, func(h string) bool { return holders[h] > 1 })
+		// A user's series depend on its line (flags, rules, hashes), on
+		// whether another user shares a password, and on the version's
+		// channel default; the weak-password list is fixed for the
+		// exporter's life. The line's hash, never the line, is kept.
+		key := permKey(strconv.FormatBool(shared)+strconv.FormatBool(channelsImplicit), lines[u.Name])
+		if e, ok := st.aclUsers[u.Name]; ok && e.key == key {
+			for _, m := range e.metrics {
+				ch <- m
+			}
+			continue
+		}
+		e := userSeries{key: key}
+		emit := func(d *prometheus.Desc, v float64, labels ...string) {
+			m := newGauge(d, v, labels...)
+			ch <- m
+			e.metrics = append(e.metrics, m)
+		}
+		emit(aclUserEnabledDesc, boolValue(u.Enabled), u.Name)
+		emit(aclUserNopassDesc, boolValue(u.NoPass), u.Name)
+		for _, s := range aclrule.Scopes {
+			v := u.Unrestricted(s) || (s == aclrule.ScopeChannels && channelsImplicit)
+			emit(aclUserUnrestrictedDesc, boolValue(v), u.Name, string(s))
+		}
+		if a.WeakPasswords != nil {
+			emit(aclUserWeakPasswordDesc, boolValue(anyHash(u, a.WeakPasswords.ContainsHash)), u.Name)
+		}
+		emit(aclUserSharedPasswordDesc, boolValue(shared), u.Name)
+		st.aclUsers[u.Name] = e
+	}
+	if len(st.aclUsers) > len(users) {
+		for name := range st.aclUsers {
+			if _, ok := lines[name]; !ok {
+				delete(st.aclUsers, name)
+			}
 		}
 	}
 	gauge(ch, aclUsersDesc, float64(enabled[true]), "true")

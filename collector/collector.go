@@ -118,7 +118,12 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
-	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues(labels)...)
+	ch <- newGauge(d, v, labels...)
+}
+
+// newGauge is gauge's metric, for collectors that keep it between scrapes.
+func newGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues(labels)...)
 }
 
 func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {

@@ -145,6 +145,8 @@ type index struct {
 	// kept no series of.
 	present map[string]bool
 	now     time.Time
+	// users memoises enabledUsers, which several checks read.
+	users map[string]bool
 }
 
 func newIndex(metrics []prometheus.Metric, now time.Time) *index {
@@ -256,12 +258,16 @@ func (ix *index) enabledUsers() (map[string]bool, bool) {
 	if !ix.has("acl_user_enabled") {
 		return nil, false
 	}
+	if ix.users != nil {
+		return ix.users, true
+	}
 	out := map[string]bool{}
-	for _, s := range ix.each("acl_user_enabled") {
+	for _, s := range ix.series["acl_user_enabled"] {
 		if s.value == 1 {
 			out[s.label("user")] = true
 		}
 	}
+	ix.users = out
 	return out, true
 }
 

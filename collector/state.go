@@ -15,6 +15,9 @@ type State struct {
 	aclLog          *acllog.Tracker
 	commands        *commandState
 	clients         *clientsState
+	// aclUsers caches the acl collector's per-user series (see
+	// commandState.emitted).
+	aclUsers map[string]userSeries
 }
 
 // NewState returns an empty state.
