@@ -470,9 +470,9 @@ func (r *report) probeSection(b *strings.Builder) {
 	p("| CLIENT LIST of every server after the measured intervals | %s connections of the exporter's user per server, on %s local addresses |\n",
 		fmtRange(pr.clientListMin, pr.clientListMax), fmtRange(pr.laddrsMin, pr.laddrsMax))
 	p("| connections the servers accepted during the measured intervals | %d |\n\n", pr.newConns)
-	p("Each probe sends the same commands as a `/metrics` scrape of the default config (see the by-command table), but Redis's time per call is ")
-	p("higher here than in the `/metrics` scenarios, where one server answers scrapes back to back: here each of %d servers answers a probe now and then, ", probeServers)
-	p("between the others' (the time is the wall time inside the command, caches and scheduling included), and `CLIENT LIST` lists %d clients ", probeAddrs+1)
+	p("Each probe sends the same commands as a `/metrics` scrape of the default config (see the by-command table). Redis's time per call ")
+	p("need not be the same: there one server answers scrapes back to back, here each of the %d servers answers a probe now and then, between ", probeServers)
+	p("the others' (the time is the wall time inside the command, caches and scheduling included), and `CLIENT LIST` lists %d clients ", probeAddrs+1)
 	p("(the exporter's %d connections and the harness's) instead of 2.\n\n", probeAddrs)
 	p("The connections are counted from the exporter's sockets (`/proc/<pid>/fd` and `/proc/<pid>/net/tcp`) while probes run, and with CLIENT LIST ")
 	p("only after the servers' commandstats are read, so that neither adds to the exporter's CPU and allocations nor to Redis's time. ")
