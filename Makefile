@@ -80,7 +80,7 @@ fuzz:
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
 
 # Go benchmarks, then scripts/benchrun against real redis-server processes;
-# writes BENCHMARKS.md (about 3 minutes).
+# writes BENCHMARKS.md (about 4 minutes).
 bench: build
 	@GO=$(GO) BINARY=$(BINARY) bash scripts/bench.sh
 

@@ -6,6 +6,8 @@
 #   BENCH_SCRAPES=1000        measured scrapes per scenario
 #   BENCH_RSS_SCRAPES=10000   length of the RSS series
 #   BENCH_ONLY=default,rss    a subset of the scenarios (ids: scripts/benchrun -h)
+#   BENCH_PROBE_INTERVAL=15s  scrape interval of the 200 targets through /probe
+#   BENCH_PROBE_INTERVALS=3   its measured intervals, after one of warm-up
 #   BENCH_GO=0                skip the Go benchmarks
 #   BENCH_OUT=BENCHMARKS.md   where to write the report
 set -euo pipefail

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,20 +24,22 @@ type exporterProc struct {
 }
 
 func startExporter(bin, redisAddr string, extraArgs ...string) (*exporterProc, error) {
+	// REDIS_PASSWORD, not a flag: the exporter has no password flag.
+	return startExporterWith(bin, []string{"REDIS_PASSWORD=" + exporterPassword},
+		append([]string{"--redis.addr=redis://" + redisAddr, "--redis.user=" + exporterUser}, extraArgs...)...)
+}
+
+// startExporterWith starts the exporter with env (besides PATH) and args
+// (besides its listen address): --config.file runs have no --redis.addr.
+func startExporterWith(bin string, env []string, args ...string) (*exporterProc, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		args := append([]string{
-			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
-			"--redis.addr=redis://" + redisAddr,
-			"--redis.user=" + exporterUser,
-		}, extraArgs...)
-		cmd := exec.Command(bin, args...)
-		// REDIS_PASSWORD, not a flag: the exporter has no password flag.
-		cmd.Env = []string{"REDIS_PASSWORD=" + exporterPassword, "PATH=" + os.Getenv("PATH")}
+		cmd := exec.Command(bin, append([]string{fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)}, args...)...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 		proc, err := startChild("exporter", cmd)
 		if err != nil {
 			return nil, err
@@ -73,7 +76,20 @@ func (e *exporterProc) stop() {
 // exporter compresses, as for Prometheus) and returns the client-side
 // latency, request to last byte of the body.
 func (e *exporterProc) scrape() (time.Duration, []byte, error) {
-	req, err := http.NewRequest(http.MethodGet, e.url+"/metrics", nil)
+	d, body, err := e.get(e.client, "/metrics")
+	if err != nil {
+		return d, body, err
+	}
+	if v, ok := metricValue(body, "redis_security_up"); !ok || v != 1 {
+		return d, body, errNotUp
+	}
+	return d, body, nil
+}
+
+// get requests path with client as Prometheus does and returns the
+// latency and the body of a 200 answer.
+func (e *exporterProc) get(client *http.Client, path string) (time.Duration, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -83,7 +99,7 @@ func (e *exporterProc) scrape() (time.Duration, []byte, error) {
 		req.Header.Set("Accept-Encoding", "identity")
 	}
 	start := time.Now()
-	resp, err := e.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -94,10 +110,9 @@ func (e *exporterProc) scrape() (time.Duration, []byte, error) {
 		return d, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return d, body, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
-	if v, ok := metricValue(body, "redis_security_up"); !ok || v != 1 {
-		return d, body, errNotUp
+		// Without the query: the report names a failure in one line.
+		p, _, _ := strings.Cut(path, "?")
+		return d, body, fmt.Errorf("GET %s: %s", p, resp.Status)
 	}
 	return d, body, nil
 }

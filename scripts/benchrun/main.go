@@ -11,7 +11,10 @@
 //
 // BENCH_SCRAPES (default 1000) sets the measured scrapes per scenario,
 // BENCH_RSS_SCRAPES (default 10000) the length of the RSS series,
-// BENCH_ONLY=default,clients-10k,rss,probe runs a subset.
+// BENCH_ONLY=default,clients-10k,rss,probe runs a subset,
+// BENCH_PROBE_INTERVAL (default 15s) and BENCH_PROBE_INTERVALS (default 3)
+// set the /probe scenario's scrape interval and how many are measured after
+// its warm-up interval.
 package main
 
 import (
@@ -66,6 +69,18 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(os.Stderr, "benchrun: %s=%q is not a positive duration such as 15s\n", name, v)
+			os.Exit(2)
+		}
+		return d
+	}
+	return def
+}
+
 func run() int {
 	var (
 		h        harness
@@ -82,6 +97,8 @@ func run() int {
 	flag.IntVar(&h.rssEvery, "rss-every", 1000, "sample RSS every n scrapes")
 	flag.IntVar(&h.warmup, "warmup", 20, "scrapes before measuring (first-scrape work: COMMAND INFO, ACL DRYRUN)")
 	flag.IntVar(&h.rtScrapes, "rt-scrapes", 100, "steady-state scrapes whose round trips are counted")
+	flag.DurationVar(&h.probeInterval, "probe-interval", envDuration("BENCH_PROBE_INTERVAL", 15*time.Second), "scrape interval of the /probe scenario (BENCH_PROBE_INTERVAL)")
+	flag.IntVar(&h.probeIntervals, "probe-intervals", envInt("BENCH_PROBE_INTERVALS", 3), "measured intervals of the /probe scenario, after one of warm-up (BENCH_PROBE_INTERVALS)")
 	flag.Parse()
 
 	h.log = func(format string, args ...any) {
@@ -160,8 +177,16 @@ func run() int {
 		}
 	}
 	if selected("probe") {
-		if _, err := h.runProbe200(ctx); err != nil {
-			rep.probeStatus = err.Error()
+		h.log("probe: %d servers × %d addresses through /probe every %s", probeServers, probeAddrs, h.probeInterval)
+		res, err := h.runProbe200(ctx)
+		if res != nil {
+			rep.probe = res
+			rep.results = append(rep.results, res.result)
+		}
+		if err != nil {
+			h.log("%v", err)
+			rep.failures = append(rep.failures, err.Error())
+			failed = true
 		}
 	}
 	m.finish()

@@ -167,3 +167,59 @@ func procMem(pid int) (rss, hwm int64, err error) {
 	}
 	return rss, hwm, nil
 }
+
+// tcpConnsByRemote returns the established IPv4 TCP connections of process
+// pid by remote address (ip:port): its socket descriptors
+// (/proc/<pid>/fd) matched by inode with its network namespace's
+// /proc/<pid>/net/tcp. Reading them sends nothing to the process nor to its
+// peers.
+func tcpConnsByRemote(pid int) (map[string]int, error) {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(dir + "/" + fd.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		if in, ok := strings.CutPrefix(link, "socket:["); ok {
+			inodes[strings.TrimSuffix(in, "]")] = true
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	lines := strings.Split(string(b), "\n")
+	for _, line := range lines[min(1, len(lines)):] { // the first line names the columns
+		// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+		f := strings.Fields(line)
+		if len(f) < 10 || f[3] != "01" || !inodes[f[9]] { // 01: TCP_ESTABLISHED
+			continue
+		}
+		addr, err := procTCPAddr(f[2])
+		if err != nil {
+			return nil, err
+		}
+		out[addr]++
+	}
+	return out, nil
+}
+
+// procTCPAddr decodes an address of /proc/net/tcp, "0100007F:1F90": the
+// IPv4 address is the 32-bit value in network order printed as a number of
+// the host's byte order (little-endian on every architecture the harness
+// runs on: amd64, arm64), then the port in hex.
+func procTCPAddr(s string) (string, error) {
+	ipHex, portHex, ok := strings.Cut(s, ":")
+	v, err1 := strconv.ParseUint(ipHex, 16, 32)
+	port, err2 := strconv.ParseUint(portHex, 16, 16)
+	if !ok || err1 != nil || err2 != nil {
+		return "", fmt.Errorf("unexpected /proc/net/tcp address %q", s)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d:%d", byte(v), byte(v>>8), byte(v>>16), byte(v>>24), port), nil
+}

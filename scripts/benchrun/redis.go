@@ -128,6 +128,11 @@ func (s *redisServer) commandStats(ctx context.Context) (map[string]cmdStat, err
 	if err != nil {
 		return nil, err
 	}
+	return parseCommandStats(info), nil
+}
+
+// parseCommandStats reads the cmdstat_ lines of an INFO reply.
+func parseCommandStats(info string) map[string]cmdStat {
 	out := map[string]cmdStat{}
 	for _, line := range strings.Split(info, "\r\n") {
 		rest, ok := strings.CutPrefix(line, "cmdstat_")
@@ -150,7 +155,7 @@ func (s *redisServer) commandStats(ctx context.Context) (map[string]cmdStat, err
 		}
 		out[name] = st
 	}
-	return out, nil
+	return out
 }
 
 // infoCost returns the server time of one INFO commandstats from the

@@ -7,13 +7,13 @@ import (
 )
 
 type report struct {
-	machine     *machine
-	h           *harness
-	results     []*result
-	rss         *rssResult
-	probeStatus string
-	goBench     string
-	failures    []string
+	machine  *machine
+	h        *harness
+	results  []*result
+	rss      *rssResult
+	probe    *probeResult
+	goBench  string
+	failures []string
 }
 
 // rssFlatLimit is the growth between the sample at rssEvery scrapes and the
@@ -82,8 +82,13 @@ func (r *report) markdown() string {
 	p("## Scripted benchmark: the exporter process against redis-server\n\n")
 	p("Each scenario starts a redis-server on loopback configured for it, then the exporter binary as its own process ")
 	p("(default flags unless stated, authenticating as the README's least-privileged user), and scrapes `/metrics` ")
-	p("sequentially as Prometheus does: %d warm-up scrapes, then %d measured scrapes. See [how it is measured](#how-it-is-measured).\n\n",
+	p("sequentially as Prometheus does: %d warm-up scrapes, then %d measured scrapes. See [how it is measured](#how-it-is-measured).",
 		r.h.warmup, r.h.scrapes)
+	if r.probe != nil {
+		p(" The /probe row is one exporter and %d targets, probed on a schedule: see [its section](#%d-targets-through-probe); a scrape there is a probe.",
+			r.probe.targets, r.probe.targets)
+	}
+	p("\n\n")
 	p("| scenario | exporter | scrapes (errors) | latency p50 | latency p99 | round trips / scrape: steady (max) · first scrape | Redis time / scrape | without CLIENT LIST | exporter CPU / scrape | allocations / scrape | RSS (peak) |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, res := range r.results {
@@ -92,7 +97,6 @@ func (r *report) markdown() string {
 			res.steadyRT, res.steadyRTMax, res.firstRT, fmtUsec(res.serverUsec), fmtUsec(res.serverUsecNoCL),
 			fmtDur(res.cpu), fmtCount(res.mallocs), fmtBytes(res.allocBytes), fmtBytes(float64(res.rss)), fmtBytes(float64(res.hwm)))
 	}
-	r.probeRow(&b)
 	p("\n")
 	for _, res := range r.results {
 		if res.errors > 0 {
@@ -143,13 +147,7 @@ func (r *report) markdown() string {
 	r.rssSection(&b)
 	r.targets(&b)
 
-	p("## 200 targets through /probe\n\n")
-	status := r.probeStatus
-	if status == "" {
-		status = "not run (BENCH_ONLY)"
-	}
-	p("%s. The scenario is a function of the harness (`runProbe200` in `scripts/benchrun/scenarios.go`, marked TODO(probe)) ", upperFirst(status))
-	p("to be filled in once `GET /probe?target=...&module=...` is merged.\n\n")
+	r.probeSection(&b)
 
 	r.method(&b)
 
@@ -172,14 +170,6 @@ func (r *report) markdown() string {
 		p("```\n")
 	}
 	return b.String()
-}
-
-func (r *report) probeRow(b *strings.Builder) {
-	status := r.probeStatus
-	if status == "" {
-		return
-	}
-	fmt.Fprintf(b, "| 200 targets through /probe, 15 s interval | | %s | | | | | | | | |\n", status)
 }
 
 func (r *report) rssSection(b *strings.Builder) {
@@ -317,8 +307,17 @@ func (r *report) targets(b *strings.Builder) {
 			fmtCount(float64(g.to.scrapes)), fmtCount(float64(g.from.scrapes)), 100*rssFlatLimit,
 			fmtBytes(float64(g.from.rss)), fmtBytes(float64(g.to.rss)), 100*g.frac, verdict(g.frac < rssFlatLimit))
 	}
+	if pr := r.probe; pr != nil {
+		p("| %s: one exporter connection per target (%d per server), none opened after the warm-up | at most %d per target (its sockets, %d samples); %s per server on %s addresses (CLIENT LIST); %d opened | %s |\n",
+			pr.scenario, probeAddrs, pr.connPerTargetMax, pr.connSamples, fmtRange(pr.clientListMin, pr.clientListMax),
+			fmtRange(pr.laddrsMin, pr.laddrsMax), pr.newConns,
+			verdict(pr.connPerTargetMax == 1 && pr.clientListMin == probeAddrs && pr.clientListMax == probeAddrs &&
+				pr.laddrsMin == probeAddrs && pr.laddrsMax == probeAddrs && pr.newConns == 0))
+		p("| %s: `redis_security_exporter_probe_pooled_targets` = %d | %.0f | %s |\n", pr.scenario, pr.targets, pr.pooledTargets,
+			verdict(pr.pooledTargets == float64(pr.targets)))
+	}
 	p("| 1000 concurrent requests to /metrics: bounded connections to Redis, no errors, bounded memory | a test, not a figure: `TestConcurrentMetricsRequests` (`load_test.go`, part of `make test`) | see `make test` |\n")
-	p("| the same for /probe | pending: /probe is not in the exporter yet (TODO(probe) in `load_test.go`) | — |\n\n")
+	p("| the same for /probe: 1000 concurrent requests over 20 targets, every one up with the default --probe.max-concurrent (100) and a 10 s timeout, at most one connection per target, bounded memory | a test, not a figure: `TestConcurrentProbeRequests` (`load_test.go`, part of `make test`) | see `make test` |\n\n")
 }
 
 func (r *report) method(b *strings.Builder) {
@@ -429,9 +428,62 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(s, "|", "\\|")
 }
 
-func upperFirst(s string) string {
-	if s == "" {
-		return s
+func (r *report) probeSection(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	pr := r.probe
+	if pr == nil {
+		return
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	p("## %d targets through /probe\n\n", pr.targets)
+	p("One exporter process with `--config.file`: one module (`%s`: the README's least-privileged user, `password_file`, ", probeModule)
+	p("`allowed_targets: [\"127.0.0.0/8\"]`) and the default `--probe.*` flags (100 probes at once, idle timeout 10m). ")
+	p("The %d targets are %d redis-servers, each bound to the %d loopback addresses 127.0.0.1 … 127.0.0.%d (Linux routes all of 127.0.0.0/8 to lo): ",
+		pr.targets, probeServers, probeAddrs, probeAddrs)
+	p("every (address, port) is a target of its own, with its own pooled connection, without %d redis-server processes on the machine. ", pr.targets)
+	p("The harness probes every target every %s as Prometheus does (`GET /probe?module=%s&target=host:port`, the scrape-timeout header, gzip, ",
+		fmtInterval(pr.interval), probeModule)
+	p("kept-alive connections shared by the targets), each target at its own offset within the interval, from a hash of the target, as Prometheus ")
+	p("spreads a scrape pool. One interval of warm-up (every target's first probe: connection, AUTH, HELLO, the first plan), then %d measured ", pr.intervals)
+	p("intervals: the row \"%s\" in the tables above, per probe, where they say per scrape.\n\n", pr.scenario)
+	p("| | |\n|---|---|\n")
+	var counted []string
+	for _, k := range sortedKeys(pr.requests) {
+		counted = append(counted, fmt.Sprintf("%s %.0f", k, pr.requests[k]))
+	}
+	p("| probes measured (errors) | %d (%d) in %.1f s; the exporter counts %s |\n", pr.scrapes, pr.errors, pr.wall.Seconds(), strings.Join(counted, ", "))
+	p("| latency p50 / p99 / max | %s / %s / %s |\n", fmtDur(pr.lat.p50), fmtDur(pr.lat.p99), fmtDur(pr.lat.max))
+	p("| latency of a target's first probe (warm-up), p50 / p99 | %s / %s |\n", fmtDur(pr.firstLat.p50), fmtDur(pr.firstLat.p99))
+	p("| probes outstanding at once (harness) | at most %d |\n", pr.maxOutstanding)
+	p("| round trips to Redis per probe | steady %.2f (max %d) over %d probes of %d targets behind counting proxies (a second exporter); a target's first probe %d |\n",
+		pr.steadyRT, pr.steadyRTMax, pr.rtScrapes, probeRTTargets, pr.firstRT)
+	p("| Redis time per probe | %s (without CLIENT LIST %s), over the %d servers' commandstats |\n", fmtUsec(pr.serverUsec), fmtUsec(pr.serverUsecNoCL), probeServers)
+	p("| exporter CPU | %s per probe; %.1f%% of one core over the measured intervals (%.1f probes/s) |\n",
+		fmtDur(pr.cpu), 100*pr.cpuShare, float64(pr.scrapes)/pr.wall.Seconds())
+	p("| exporter allocations per probe | %s (%s) |\n", fmtCount(pr.mallocs), fmtBytes(pr.allocBytes))
+	p("| exporter memory | RSS %s at start-up (no target), %s before the measured intervals, %s after (peak %s): about %s per pooled target; ",
+		fmtBytes(float64(pr.rssStart)), fmtBytes(float64(pr.rssBefore)), fmtBytes(float64(pr.rss)), fmtBytes(float64(pr.hwm)),
+		fmtBytes(float64(pr.rss-pr.rssStart)/float64(pr.targets)))
+	p("heap in use %s before, %s after; %.0f goroutines |\n", fmtBytes(pr.heapBefore), fmtBytes(pr.heapAfter), pr.goroutines)
+	p("| `redis_security_exporter_probe_pooled_targets` | %.0f |\n", pr.pooledTargets)
+	p("| exporter connections to the servers (its sockets, every second of the measured intervals, %d samples) | %s in all, %s per server, at most %d per target |\n",
+		pr.connSamples, fmtRange(pr.connTotalMin, pr.connTotalMax), fmtRange(pr.connPerServerMin, pr.connPerServerMax), pr.connPerTargetMax)
+	p("| CLIENT LIST of every server after the measured intervals | %s connections of the exporter's user per server, on %s local addresses |\n",
+		fmtRange(pr.clientListMin, pr.clientListMax), fmtRange(pr.laddrsMin, pr.laddrsMax))
+	p("| connections the servers accepted during the measured intervals | %d |\n\n", pr.newConns)
+	p("Each probe sends the same commands as a `/metrics` scrape of the default config (see the by-command table). Redis's time per call ")
+	p("need not be the same: there one server answers scrapes back to back, here each of the %d servers answers a probe now and then, between ", probeServers)
+	p("the others' (the time is the wall time inside the command, caches and scheduling included), and `CLIENT LIST` lists %d clients ", probeAddrs+1)
+	p("(the exporter's %d connections and the harness's) instead of 2.\n\n", probeAddrs)
+	p("The connections are counted from the exporter's sockets (`/proc/<pid>/fd` and `/proc/<pid>/net/tcp`) while probes run, and with CLIENT LIST ")
+	p("only after the servers' commandstats are read, so that neither adds to the exporter's CPU and allocations nor to Redis's time. ")
+	p("Allocations are the delta of the exporter's own `go_memstats_*` on its `/metrics` (no `--redis.addr`: the exporter's metrics only), ")
+	p("less what one read of that page allocates (measured by two reads in a row).\n\n")
+}
+
+// fmtRange writes "10" or "9–10".
+func fmtRange(lo, hi int) string {
+	if lo == hi {
+		return fmt.Sprint(lo)
+	}
+	return fmt.Sprintf("%d–%d", lo, hi)
 }

@@ -170,7 +170,11 @@ type harness struct {
 	rtScrapes   int
 	rssScrapes  int
 	rssEvery    int
-	log         func(format string, args ...any)
+	// The /probe scenario: the scrape interval and how many of them are
+	// measured after the warm-up interval.
+	probeInterval  time.Duration
+	probeIntervals int
+	log            func(format string, args ...any)
 }
 
 func (h *harness) runScenario(ctx context.Context, sc scenario) ([]*result, error) {
@@ -418,36 +422,4 @@ func (h *harness) runRSS(ctx context.Context) (*rssResult, error) {
 	}
 	res.lat = latencies(lat)
 	return res, nil
-}
-
-// probeResult will hold the 200-targets-through-/probe figures.
-type probeResult struct{}
-
-var errProbePending = errors.New("pending: the /probe endpoint is not in the exporter yet")
-
-// runProbe200 is the "200 targets through /probe at a 15 s interval"
-// scenario.
-//
-// TODO(probe): GET /probe?target=host:port&module=NAME (modules from a
-// --config.file YAML) is being written on another branch. When it is
-// merged, build this scenario here and fill probeResult:
-//   - targets: redis-server binds at most 16 addresses, and 200 processes
-//     would crowd a 2-core machine; e.g. 20 servers, each bound to 10
-//     loopback addresses (127.0.0.1 ... 127.0.0.10, all routed to lo), gives
-//     200 distinct host:port targets;
-//   - one exporter process with --config.file (a module with the
-//     exporter's user and password file), scraped for each target every
-//     15 s with the 200 targets' phases spread over the interval, as
-//     Prometheus does, for a few intervals after a warm-up interval;
-//   - report per-probe latency p50/p99, round trips per probe (the
-//     counting proxy in front of a few of the targets), Redis time per probe
-//     (commandstats), exporter CPU per second and per probe, RSS, and the
-//     exporter's connections per server (CLIENT LIST: want at most one per
-//     target);
-//   - add a row to the report in place of the "pending" one (report.go).
-//
-// The matching half of the load test (1000 concurrent /probe requests) is
-// marked TODO(probe) in load_test.go.
-func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
-	return nil, errProbePending
 }
