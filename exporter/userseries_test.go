@@ -27,10 +27,10 @@ func TestPerUserSeriesFollowChanges(t *testing.T) {
 	}
 	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
 	want := map[string]float64{
-		`redis_security_acl_user_shared_password{user="alice"}`:          0,
-		`redis_security_acl_user_shared_password{user="bob"}`:            0,
+		`redis_security_acl_user_shared_password{user="alice"}`:           0,
+		`redis_security_acl_user_shared_password{user="bob"}`:             0,
 		`redis_security_command_allowed{command="FLUSHALL",user="alice"}`: 0,
-		`redis_security_acl_user_nopass{user="bob"}`:                     0,
+		`redis_security_acl_user_nopass{user="bob"}`:                      0,
 	}
 	for i := 0; i < 3; i++ { // cold, follow-up, cached
 		expect(t, scrape(t, tg, 5*time.Second), want)
