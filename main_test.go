@@ -251,7 +251,54 @@ func TestCanariesNeverLeak(t *testing.T) {
 			t.Errorf("exporter with bad credentials is not down:\n%s", m)
 		}
 	}
-	outputs = append(outputs, good.logs(), bad.logs(), noAuth.logs())
+	// Multi-target mode: a module with the right password (from the
+	// environment), one with the wrong one (from a file), every endpoint,
+	// and a reload of a file where the password was typed as the name of
+	// the environment variable.
+	cfgFile := filepath.Join(t.TempDir(), "config.yml")
+	writeConfig := func(env string) {
+		os.WriteFile(cfgFile, []byte(fmt.Sprintf(`modules:
+  good:
+    username: exporter
+    password_env: %s
+    allowed_targets: ["127.0.0.1/32"]
+  wrong:
+    username: exporter
+    password_file: %s
+    allowed_targets: ["127.0.0.1/32"]
+`, env, pwFile)), 0o600)
+	}
+	writeConfig("EXPORTER_PW")
+	multi := startExporter(t, []string{"EXPORTER_PW=" + canaries["exporter password"]}, "--config.file="+cfgFile, "--log.level=debug")
+	for _, path := range []string{
+		"/probe?module=good&target=" + srv.Addr(),
+		"/probe?module=wrong&target=" + srv.Addr(),
+		"/discover/cluster?module=good&target=" + srv.Addr(),
+		"/discover/sentinel?module=wrong&target=" + srv.Addr(),
+		"/metrics", "/",
+	} {
+		resp, err := http.Get(multi.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		outputs = append(outputs, string(b))
+	}
+	if !strings.Contains(outputs[len(outputs)-6], "redis_security_up 1") || !strings.Contains(outputs[len(outputs)-5], "redis_security_up 0") {
+		t.Errorf("/probe with the good and the wrong module:\n%s\n%s\nlogs:\n%s", outputs[len(outputs)-6], outputs[len(outputs)-5], multi.logs())
+	}
+	writeConfig(strings.ReplaceAll(canaries["user password"], "-", "_"))
+	resp, err := http.Post(multi.url+"/-/reload", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	outputs = append(outputs, string(b))
+	canaries["password typed as an environment variable"] = strings.ReplaceAll(canaries["user password"], "-", "_")
+
+	outputs = append(outputs, good.logs(), bad.logs(), noAuth.logs(), multi.logs())
 	if !strings.Contains(bad.logs(), "WRONGPASS") {
 		t.Errorf("the failed authentication was not logged:\n%s", bad.logs())
 	}
