@@ -69,6 +69,9 @@ func TestConcurrentMetricsRequests(t *testing.T) {
 	// Count the exporter's connections to Redis while the burst runs.
 	samplerDone := make(chan struct{})
 	samplerStopped := make(chan struct{})
+	// Stopped after the burst, or at the end of a test the burst failed.
+	stopSampler := sync.OnceFunc(func() { close(samplerDone); <-samplerStopped })
+	t.Cleanup(stopSampler)
 	var maxExporterConns, samples int
 	go func() {
 		defer close(samplerStopped)
@@ -86,40 +89,8 @@ func TestConcurrentMetricsRequests(t *testing.T) {
 		}
 	}()
 
-	// One connection per request (HTTP/1.1), all sent together. No gzip:
-	// compressing 1000 bodies under -race would only make the test slower.
-	client := &http.Client{
-		Timeout:   2 * time.Minute,
-		Transport: &http.Transport{MaxIdleConnsPerHost: loadRequests, DisableCompression: true},
-	}
-	start := make(chan struct{})
-	errs := make(chan error, loadRequests)
-	var wg sync.WaitGroup
-	for i := 0; i < loadRequests; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs <- loadRequest(client, p.url+"/metrics")
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(samplerDone)
-	<-samplerStopped
-	close(errs)
-	failed := 0
-	for err := range errs {
-		if err != nil {
-			if failed < 5 {
-				t.Errorf("request failed: %v", err)
-			}
-			failed++
-		}
-	}
-	if failed > 0 {
-		t.Fatalf("%d of %d concurrent requests failed; exporter logs:\n%s", failed, loadRequests, p.logs())
-	}
+	client := burst(t, p, func(int) string { return p.url + "/metrics" })
+	stopSampler()
 
 	if maxExporterConns > 1 {
 		t.Errorf("the exporter held %d connections to Redis during the burst, want at most 1", maxExporterConns)
@@ -136,25 +107,7 @@ func TestConcurrentMetricsRequests(t *testing.T) {
 	t.Logf("%d requests were served by %d scrapes of Redis; at most %d exporter connection(s) in %d samples of CLIENT LIST",
 		loadRequests, scrapes, maxExporterConns, samples)
 
-	// The client's connections closed, the exporter's goroutines for them
-	// end; what remains must be what was there before the burst.
-	client.CloseIdleConnections()
-	var after string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		after = get(t, p.url+"/metrics")
-		// A few goroutines of slack: the runtime's and net/http's own come
-		// and go.
-		if metricValue(t, after, "go_goroutines") <= goroutinesBefore+10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("goroutines: %v before the burst, %v after it, 30 s after its connections closed: a leak",
-				goroutinesBefore, metricValue(t, after, "go_goroutines"))
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	after := goroutinesBack(t, p, client, goroutinesBefore)
 	if !strings.Contains(after, "redis_security_up 1") {
 		t.Errorf("not up after the burst:\n%s", p.logs())
 	}
@@ -258,6 +211,9 @@ func TestConcurrentProbeRequests(t *testing.T) {
 	// per local address (a target), and its probes in flight.
 	samplerDone := make(chan struct{})
 	samplerStopped := make(chan struct{})
+	// Stopped after the burst, or at the end of a test the burst failed.
+	stopSampler := sync.OnceFunc(func() { close(samplerDone); <-samplerStopped })
+	t.Cleanup(stopSampler)
 	var (
 		maxPerTarget, maxPerServer, samples int
 		maxInFlight                         float64
@@ -293,39 +249,8 @@ func TestConcurrentProbeRequests(t *testing.T) {
 		}
 	}()
 
-	client := &http.Client{
-		Timeout:   2 * time.Minute,
-		Transport: &http.Transport{MaxIdleConnsPerHost: loadRequests, DisableCompression: true},
-	}
-	start := make(chan struct{})
-	errs := make(chan error, loadRequests)
-	var wg sync.WaitGroup
-	for i := 0; i < loadRequests; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			target := targets[i%len(targets)]
-			if err := loadRequest(client, probeURL(target)); err != nil {
-				errs <- fmt.Errorf("%s: %w", target, err)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(samplerDone)
-	<-samplerStopped
-	close(errs)
-	failed := 0
-	for err := range errs {
-		if failed < 5 {
-			t.Errorf("request failed: %v", err)
-		}
-		failed++
-	}
-	if failed > 0 {
-		t.Fatalf("%d of %d concurrent requests failed; exporter logs:\n%s", failed, loadRequests, p.logs())
-	}
+	client := burst(t, p, func(i int) string { return probeURL(targets[i%len(targets)]) })
+	stopSampler()
 
 	if maxPerTarget > 1 {
 		t.Errorf("the exporter held %d connections to one target during the burst, want at most 1", maxPerTarget)
@@ -352,21 +277,7 @@ func TestConcurrentProbeRequests(t *testing.T) {
 		"at most %v probes in flight (the cap is 100) in %d samples",
 		loadRequests, len(targets), scrapes, maxPerTarget, maxPerServer, samples, maxInFlight, inFlightSamples)
 
-	client.CloseIdleConnections()
-	var after string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		after = get(t, p.url+"/metrics")
-		if metricValue(t, after, "go_goroutines") <= goroutinesBefore+10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("goroutines: %v before the burst, %v after it, 30 s after its connections closed: a leak",
-				goroutinesBefore, metricValue(t, after, "go_goroutines"))
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	after := goroutinesBack(t, p, client, goroutinesBefore)
 	// Every request counted as a success, none as busy (no slot before the
 	// deadline) and every target still pooled.
 	if got := metricValue(t, after, `redis_security_exporter_requests_total{endpoint="probe",module="load",result="success"}`) - successBefore; got != loadRequests {
@@ -382,6 +293,69 @@ func TestConcurrentProbeRequests(t *testing.T) {
 	t.Logf("exporter memory from the OS after the burst: %.1f MiB (go_memstats_sys_bytes)", sys/(1<<20))
 	if sys > loadProbeMaxSysBytes {
 		t.Errorf("the exporter took %.0f MiB from the OS for %d probes, want at most %d MiB", sys/(1<<20), loadRequests, loadProbeMaxSysBytes>>20)
+	}
+}
+
+// burst sends loadRequests requests at once, request i to url(i), one
+// connection each (HTTP/1.1), and fails the test unless every one is
+// answered with redis_security_up 1. No gzip: compressing 1000 bodies under
+// -race would only make the test slower. It returns the client, whose
+// connections the caller closes when it wants the exporter's goroutines for
+// them gone.
+func burst(t *testing.T, p *exporterProcess, url func(i int) string) *http.Client {
+	t.Helper()
+	client := &http.Client{
+		Timeout:   2 * time.Minute,
+		Transport: &http.Transport{MaxIdleConnsPerHost: loadRequests, DisableCompression: true},
+	}
+	start := make(chan struct{})
+	errs := make(chan error, loadRequests)
+	var wg sync.WaitGroup
+	for i := 0; i < loadRequests; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if err := loadRequest(client, url(i)); err != nil {
+				errs <- fmt.Errorf("%s: %w", url(i), err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if failed < 5 {
+			t.Errorf("request failed: %v", err)
+		}
+		failed++
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d concurrent requests failed; exporter logs:\n%s", failed, loadRequests, p.logs())
+	}
+	return client
+}
+
+// goroutinesBack closes the burst's connections and waits until the
+// exporter's goroutines are back to what they were before it (a few of
+// slack: the runtime's and net/http's own come and go); it returns the
+// exporter's /metrics at that point.
+func goroutinesBack(t *testing.T, p *exporterProcess, client *http.Client, before float64) string {
+	t.Helper()
+	client.CloseIdleConnections()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after := get(t, p.url+"/metrics")
+		if metricValue(t, after, "go_goroutines") <= before+10 {
+			return after
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("goroutines: %v before the burst, %v after it, 30 s after its connections closed: a leak",
+				before, metricValue(t, after, "go_goroutines"))
+			return after
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
