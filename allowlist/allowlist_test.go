@@ -8,8 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -153,26 +154,12 @@ func TestMatchLabel(t *testing.T) {
 	}
 }
 
-// staticResolver answers from a map and counts lookups.
-type staticResolver struct {
-	answers map[string][]netip.Addr
-	lookups atomic.Int32
-}
-
-func (r *staticResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	r.lookups.Add(1)
-	if a, ok := r.answers[host]; ok {
-		return a, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
 func TestResolve(t *testing.T) {
 	l, err := Parse([]string{"10.0.0.0/8:6379", "redis.prod.internal:6379"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &staticResolver{answers: map[string][]netip.Addr{
+	r := &redistest.Resolver{Answers: map[string][]netip.Addr{
 		"mixed.example":   {netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("::ffff:10.0.0.6")},
 		"outside.example": {netip.MustParseAddr("127.0.0.1")},
 	}}
@@ -187,14 +174,14 @@ func TestResolve(t *testing.T) {
 	if _, err := l.Resolve(ctx, r, "missing.example", 6379); err == nil || errors.Is(err, ErrDenied) {
 		t.Errorf("missing: err %v, want a lookup error", err)
 	}
-	before := r.lookups.Load()
+	before := r.Lookups()
 	if got, err := l.Resolve(ctx, r, "redis.prod.internal", 6379); err != nil || !slices.Equal(got, []string{"redis.prod.internal:6379"}) {
 		t.Errorf("host pattern: got %v, %v", got, err)
 	}
 	if _, err := l.Resolve(ctx, r, "mixed.example", 6380); !errors.Is(err, ErrDenied) {
 		t.Errorf("port outside every rule: err %v, want ErrDenied", err)
 	}
-	if r.lookups.Load() != before {
+	if r.Lookups() != before {
 		t.Error("a decision the patterns settle must not look anything up")
 	}
 }
@@ -202,24 +189,8 @@ func TestResolve(t *testing.T) {
 // TestDialerNeverConnectsOutside listens on loopback and dials it through
 // lists that do not admit it: the listener must see no connection.
 func TestDialerNeverConnectsOutside(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
-	r := &staticResolver{answers: map[string][]netip.Addr{
+	port, accepted := redistest.CountingListener(t)
+	r := &redistest.Resolver{Answers: map[string][]netip.Addr{
 		"sneaky.example": {netip.MustParseAddr("127.0.0.1")},
 		"localhost":      {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")},
 		"zero.example":   {netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("::")},
@@ -237,7 +208,7 @@ func TestDialerNeverConnectsOutside(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := &Dialer{List: l, Resolver: r}
-		for _, addr := range []string{ln.Addr().String(), net.JoinHostPort("sneaky.example", itoa(port)), net.JoinHostPort("localhost", itoa(port)),
+		for _, addr := range []string{net.JoinHostPort("127.0.0.1", itoa(port)), net.JoinHostPort("sneaky.example", itoa(port)), net.JoinHostPort("localhost", itoa(port)),
 			net.JoinHostPort("0.0.0.0", itoa(port)), net.JoinHostPort("::", itoa(port)), net.JoinHostPort("zero.example", itoa(port)),
 			net.JoinHostPort("2130706433", itoa(port)), net.JoinHostPort("127.1", itoa(port))} {
 			if c, err := d.DialContext(context.Background(), "tcp", addr); !errors.Is(err, ErrDenied) {

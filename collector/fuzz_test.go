@@ -1,37 +1,14 @@
 package collector_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
-
-// encodeRESP2 encodes strings and arrays of them, for fuzz seeds.
-func encodeRESP2(v any) []byte {
-	var b strings.Builder
-	var enc func(any)
-	enc = func(v any) {
-		switch v := v.(type) {
-		case string:
-			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(v), v)
-		case []any:
-			fmt.Fprintf(&b, "*%d\r\n", len(v))
-			for _, e := range v {
-				enc(e)
-			}
-		default:
-			panic(fmt.Sprintf("encodeRESP2: %T", v))
-		}
-	}
-	enc(v)
-	return []byte(b.String())
-}
 
 func sampleBytes(tb testing.TB, version, name string) []byte {
 	tb.Helper()
@@ -53,15 +30,15 @@ func FuzzScrapers(f *testing.F) {
 		if v != "redis-6.2" {
 			sec := readSample(f, v, "config_get_security").Value.([]any)
 			bind := readSample(f, v, "config_get_bind").Value.([]any)
-			config = encodeRESP2(append(append([]any{}, sec...), bind...))
+			config = redistest.EncodeRESP2(append(append([]any{}, sec...), bind...))
 		}
 		f.Add(sampleBytes(f, v, "info_all"), config, sampleBytes(f, v, "acl_list"), sampleBytes(f, v, "acl_log"))
 	}
 	// A replica with modules, an open default user and odd config values.
-	f.Add(encodeRESP2("# Server\r\nredis_version:6.2.1\r\nredis_mode:standalone\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n# Modules\r\nmodule:name=x,ver=1\r\nmodule:name=x,ver=1\r\n# Errorstats\r\n"),
-		encodeRESP2([]any{"bind", "", "port", "6379", "protected-mode", "no", "unixsocket", "/tmp/s", "unixsocketperm", "777",
+	f.Add(redistest.EncodeRESP2("# Server\r\nredis_version:6.2.1\r\nredis_mode:standalone\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n# Modules\r\nmodule:name=x,ver=1\r\nmodule:name=x,ver=1\r\n# Errorstats\r\n"),
+		redistest.EncodeRESP2([]any{"bind", "", "port", "6379", "protected-mode", "no", "unixsocket", "/tmp/s", "unixsocketperm", "777",
 			"maxmemory-clients", "10%", "maxmemory", "1gb", "tls-protocols", "TLSv1", "dir", "/root/.ssh", "dbfilename", "authorized_keys"}),
-		encodeRESP2([]any{"user default on nopass ~* &* +@all", "user (x on nopass (~a +get)"}),
+		redistest.EncodeRESP2([]any{"user default on nopass ~* &* +@all", "user (x on nopass (~a +get)"}),
 		[]byte("*1\r\n*4\r\n$5\r\ncount\r\n:3\r\n$6\r\nreason\r\n$4\r\nauth\r\n"))
 	f.Add([]byte("-NOPERM no\r\n"), []byte("-NOPERM no\r\n"), []byte("*-1\r\n"), []byte("-NOPERM no\r\n"))
 

@@ -1,40 +1,12 @@
 package discovery
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
-
-// encodeRESP2 encodes a reply of strings, int64s and arrays as a server
-// would send it, for fuzz seeds.
-func encodeRESP2(v any) []byte {
-	var b strings.Builder
-	var enc func(any)
-	enc = func(v any) {
-		switch v := v.(type) {
-		case string:
-			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(v), v)
-		case int64:
-			fmt.Fprintf(&b, ":%d\r\n", v)
-		case nil:
-			b.WriteString("*-1\r\n")
-		case []any:
-			fmt.Fprintf(&b, "*%d\r\n", len(v))
-			for _, e := range v {
-				enc(e)
-			}
-		default:
-			panic(fmt.Sprintf("encodeRESP2: %T", v))
-		}
-	}
-	enc(v)
-	return []byte(b.String())
-}
 
 // decode turns fuzz bytes into a reply as go-redis hands it over (RESP2);
 // ok is false for bytes that are not one.
@@ -80,9 +52,9 @@ func checkNodes(t *testing.T, nodes []Node) {
 }
 
 func FuzzParseClusterShards(f *testing.F) {
-	f.Add(encodeRESP2(shards70(false)))
-	f.Add(encodeRESP2(shards70(true)))
-	f.Add(encodeRESP2(a{a{"slots", a{}, "id", "s1", "nodes", a{
+	f.Add(redistest.EncodeRESP2(shards70(false)))
+	f.Add(redistest.EncodeRESP2(shards70(true)))
+	f.Add(redistest.EncodeRESP2(a{a{"slots", a{}, "id", "s1", "nodes", a{
 		a{"id", idM0, "port", int64(7000), "tls-port", int64(7001), "ip", "::1", "endpoint", "?", "hostname", "h.example", "role", "master", "health", "fail"},
 		a{"id", idR0, "port", "7002", "ip", "10.0.0.2", "endpoint", "", "role", "replica", "health", "online"},
 	}}}))
@@ -128,10 +100,10 @@ func FuzzParseClusterNodes(f *testing.F) {
 }
 
 func FuzzParseSentinelServers(f *testing.F) {
-	f.Add(encodeRESP2(a{sentinelMaster70("master")}), false, "")
-	f.Add(encodeRESP2(a{sentinelMaster70("s_down,o_down,master,disconnected")}), false, "")
-	f.Add(encodeRESP2(a{sentinelReplica70("s_down,slave,disconnected")}), true, "mymaster")
-	f.Add(encodeRESP2(a{a{"name", "m", "ip", "[::1]", "port", int64(6379)}, a{"ip", "x"}}), true, "m")
+	f.Add(redistest.EncodeRESP2(a{sentinelMaster70("master")}), false, "")
+	f.Add(redistest.EncodeRESP2(a{sentinelMaster70("s_down,o_down,master,disconnected")}), false, "")
+	f.Add(redistest.EncodeRESP2(a{sentinelReplica70("s_down,slave,disconnected")}), true, "mymaster")
+	f.Add(redistest.EncodeRESP2(a{a{"name", "m", "ip", "[::1]", "port", int64(6379)}, a{"ip", "x"}}), true, "m")
 	f.Fuzz(func(t *testing.T, b []byte, replicas bool, master string) {
 		reply, ok := decode(b)
 		if !ok {

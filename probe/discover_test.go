@@ -3,7 +3,6 @@ package probe_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -192,36 +191,6 @@ func sortedPorts(p ...int) []int {
 // target down, a failed discovery, and nothing more.
 func TestHostileServerInAllowlist(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					reply := "*4611686018427387904\r\n"
-					if strings.Contains(strings.ToLower(string(buf[:n])), "hello") {
-						reply = "-ERR unknown command 'HELLO'\r\n"
-					}
-					if _, err := c.Write([]byte(reply)); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
 	p, probeSrv := newProber(t, `modules: {m: {allowed_targets: ["127.0.0.1/32"]}}`, nil, probe.Options{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/discover/cluster", p.ServeDiscoverCluster)
@@ -229,7 +198,7 @@ func TestHostileServerInAllowlist(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	hostile := ln.Addr().String()
+	hostile := redistest.HostileServer(t, "*4611686018427387904\r\n")
 	if code, body := fetch(t, probeURL(probeSrv.URL, "m", hostile)); code != 200 || !strings.Contains(body, "redis_security_up 0") {
 		t.Errorf("/probe of the hostile server: %d\n%s", code, body)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -188,42 +187,6 @@ func adminOf(s *redistest.Server) string {
 	return pw
 }
 
-// countingListener accepts and counts connections on loopback.
-func countingListener(t *testing.T) (port int, accepted *atomic.Int32) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	accepted = &atomic.Int32{}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port, accepted
-}
-
-// countingResolver resolves a fixed map and counts lookups.
-type countingResolver struct {
-	answers map[string][]netip.Addr
-	lookups atomic.Int32
-}
-
-func (r *countingResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	r.lookups.Add(1)
-	if a, ok := r.answers[host]; ok {
-		return a, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
 // TestProbeAllowlist: a listener outside the allowlist sees no connection,
 // whatever form the target takes; refused forms get 400/403 without
 // connecting, looking anything up, or echoing the request.
@@ -234,8 +197,8 @@ func TestProbeAllowlist(t *testing.T) {
 		Config: fmt.Sprintf("user default on >admin ~* &* +@all\n"+exporterACL, "pw"),
 		TLS:    &tlsFiles,
 	})
-	port, accepted := countingListener(t)
-	resolver := &countingResolver{answers: map[string][]netip.Addr{"outside.test": {netip.MustParseAddr("127.0.0.1")}}}
+	port, accepted := redistest.CountingListener(t)
+	resolver := &redistest.Resolver{Answers: map[string][]netip.Addr{"outside.test": {netip.MustParseAddr("127.0.0.1")}}}
 	yaml := fmt.Sprintf(`
 modules:
   m:
@@ -297,7 +260,7 @@ modules:
 	}
 	// Only "outside.test" needed a lookup? No: no range rule admits the
 	// listener's port, so nothing needed DNS at all.
-	if n := resolver.lookups.Load(); n != 0 {
+	if n := resolver.Lookups(); n != 0 {
 		t.Errorf("%d DNS lookups for targets the patterns decide", n)
 	}
 	if n := p.PooledTargets(); n != 0 {

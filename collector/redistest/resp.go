@@ -14,6 +14,33 @@ import (
 	"github.com/redis-security/redis_security_exporter/collector"
 )
 
+// EncodeRESP2 encodes a reply of strings (as bulk strings), int64s, nils and
+// []any arrays of them as a server sends it, for fuzz seeds and fake
+// servers; it is ParseRESP2's inverse for those types.
+func EncodeRESP2(v any) []byte {
+	var b bytes.Buffer
+	var enc func(any)
+	enc = func(v any) {
+		switch v := v.(type) {
+		case string:
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(v), v)
+		case int64:
+			fmt.Fprintf(&b, ":%d\r\n", v)
+		case nil:
+			b.WriteString("*-1\r\n")
+		case []any:
+			fmt.Fprintf(&b, "*%d\r\n", len(v))
+			for _, e := range v {
+				enc(e)
+			}
+		default:
+			panic(fmt.Sprintf("EncodeRESP2: %T", v))
+		}
+	}
+	enc(v)
+	return b.Bytes()
+}
+
 // ParseRESP2 decodes one RESP2 reply the way go-redis hands it to the
 // collectors: bulk and simple strings as string, integers as int64, arrays as
 // []any, nil bulk/array as nil, and an error reply as a collector.Result Err.
