@@ -36,41 +36,12 @@ func (p *Prober) ServeDiscoverSentinel(w http.ResponseWriter, r *http.Request) {
 func (p *Prober) serveDiscover(w http.ResponseWriter, r *http.Request, endpoint string,
 	list func(context.Context, discovery.Client) ([]discovery.Node, error)) {
 	start := time.Now()
-	pre, cancelPre := context.WithTimeout(r.Context(), p.opts.Handler.DefaultTimeout)
-	req, herr := p.parseRequest(pre, r)
-	cancelPre()
-	moduleLabel := ""
-	if req.module != nil {
-		moduleLabel = req.module.Name
-	}
-	if herr != nil {
-		p.metrics.request(endpoint, moduleLabel, herr.result)
-		if herr.code == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", "GET, HEAD")
-		}
-		http.Error(w, herr.text, herr.code)
-		return
-	}
-	timeout := p.opts.Handler.DefaultTimeout
-	if t := req.module.Config.TimeoutDuration(); t > 0 && t < timeout {
-		timeout = t
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-	done, ok := p.slot(ctx)
+	req, e, ctx, finish, ok := p.admit(w, r, endpoint)
 	if !ok {
-		p.metrics.request(endpoint, moduleLabel, resultBusy)
-		http.Error(w, "too many concurrent probes", http.StatusServiceUnavailable)
 		return
 	}
-	defer done()
-	e, err := p.acquire(req.module, req.addr)
-	if err != nil {
-		p.metrics.request(endpoint, moduleLabel, resultBusy)
-		http.Error(w, "too many targets", http.StatusServiceUnavailable)
-		return
-	}
-	defer p.release(e)
+	defer finish()
+	moduleLabel := req.module.Name
 
 	nodes, err := list(ctx, e.target.Client())
 	if err != nil {

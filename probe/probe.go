@@ -371,41 +371,12 @@ func (p *Prober) slot(ctx context.Context) (release func(), ok bool) {
 // one target, gathered into a fresh registry (no exporter self-metrics).
 func (p *Prober) ServeProbe(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	// The allowlist check may resolve a name: bound it by the default
-	// timeout until the module (and so its timeout cap) is known.
-	pre, cancelPre := context.WithTimeout(r.Context(), exporter.ScrapeTimeout(r, p.opts.Handler))
-	req, herr := p.parseRequest(pre, r)
-	cancelPre()
-	moduleLabel := ""
-	if req.module != nil {
-		moduleLabel = req.module.Name
-	}
-	if herr != nil {
-		p.metrics.request("probe", moduleLabel, herr.result)
-		if herr.code == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", "GET, HEAD")
-		}
-		http.Error(w, herr.text, herr.code)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), p.deadline(r, req.module))
-	defer cancel()
-	done, ok := p.slot(ctx)
+	req, e, ctx, finish, ok := p.admit(w, r, "probe")
 	if !ok {
-		p.metrics.request("probe", moduleLabel, resultBusy)
-		level.Warn(p.logger).Log("msg", "no probe slot free before the deadline: raise --probe.max-concurrent or the scrape timeout", "module", moduleLabel)
-		http.Error(w, "too many concurrent probes", http.StatusServiceUnavailable)
 		return
 	}
-	defer done()
-	e, err := p.acquire(req.module, req.addr)
-	if err != nil {
-		p.metrics.request("probe", moduleLabel, resultBusy)
-		level.Warn(p.logger).Log("msg", "cannot pool another target: raise --probe.max-targets", "module", moduleLabel, "err", err)
-		http.Error(w, "too many targets", http.StatusServiceUnavailable)
-		return
-	}
-	defer p.release(e)
+	defer finish()
+	moduleLabel := req.module.Name
 
 	reg := prometheus.NewRegistry()
 	c := &resultCollector{target: e.target, ctx: ctx}
@@ -424,6 +395,50 @@ func (p *Prober) ServeProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	p.metrics.request("probe", moduleLabel, result)
 	p.metrics.duration.WithLabelValues("probe").Observe(time.Since(start).Seconds())
+}
+
+// admit is what /probe and /discover do before they talk to the target:
+// check the request and the allowlist, set the deadline, wait for a probe
+// slot and take the target from the pool. When ok is false the answer is
+// written and counted; otherwise finish releases the slot, the target and
+// the deadline.
+func (p *Prober) admit(w http.ResponseWriter, r *http.Request, endpoint string) (req request, e *pooled, ctx context.Context, finish func(), ok bool) {
+	// The allowlist check may resolve a name: bound it by the request's
+	// timeout until the module (and so its timeout cap) is known.
+	pre, cancelPre := context.WithTimeout(r.Context(), exporter.ScrapeTimeout(r, p.opts.Handler))
+	req, herr := p.parseRequest(pre, r)
+	cancelPre()
+	moduleLabel := ""
+	if req.module != nil {
+		moduleLabel = req.module.Name
+	}
+	if herr != nil {
+		p.metrics.request(endpoint, moduleLabel, herr.result)
+		if herr.code == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", "GET, HEAD")
+		}
+		http.Error(w, herr.text, herr.code)
+		return req, nil, nil, nil, false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), p.deadline(r, req.module))
+	done, ok := p.slot(ctx)
+	if !ok {
+		cancel()
+		p.metrics.request(endpoint, moduleLabel, resultBusy)
+		level.Warn(p.logger).Log("msg", "no probe slot free before the deadline: raise --probe.max-concurrent or the scrape timeout", "endpoint", endpoint, "module", moduleLabel)
+		http.Error(w, "too many concurrent probes", http.StatusServiceUnavailable)
+		return req, nil, nil, nil, false
+	}
+	e, err := p.acquire(req.module, req.addr)
+	if err != nil {
+		done()
+		cancel()
+		p.metrics.request(endpoint, moduleLabel, resultBusy)
+		level.Warn(p.logger).Log("msg", "cannot pool another target: raise --probe.max-targets", "endpoint", endpoint, "module", moduleLabel, "err", err)
+		http.Error(w, "too many targets", http.StatusServiceUnavailable)
+		return req, nil, nil, nil, false
+	}
+	return req, e, ctx, func() { p.release(e); done(); cancel() }, true
 }
 
 // resultCollector scrapes the target and remembers whether it was up.
