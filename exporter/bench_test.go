@@ -46,24 +46,7 @@ func serverUsec(tb testing.TB, srv *redistest.Server) float64 {
 // exporter's, each with its own rules and password.
 func benchServer(b *testing.B, n int) *redistest.Server {
 	srv := redistest.Start(b, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL)
-	admin := srv.Client("default", "admin-pw")
-	ctx := context.Background()
-	pipe := admin.Pipeline()
-	for i := 0; i < n; i++ {
-		rules := []any{"ACL", "SETUSER", fmt.Sprintf("user%04d", i), "on", fmt.Sprintf(">pw-%d", i), fmt.Sprintf("~app%d:*", i)}
-		switch i % 4 {
-		case 0:
-			rules = append(rules, "+@all")
-		case 1:
-			rules = append(rules, "+@all", "-@dangerous")
-		case 2:
-			rules = append(rules, "-@all", "+get", "+set")
-		default:
-			rules = append(rules, "+@read", "+config|get")
-		}
-		pipe.Do(ctx, rules...)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := redistest.AddUsers(context.Background(), srv.Client("default", "admin-pw"), n); err != nil {
 		b.Fatal(err)
 	}
 	return srv

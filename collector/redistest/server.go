@@ -325,3 +325,27 @@ func FreePort(tb testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// AddUsers creates n ACL users (user0000, user0001, ...) with their own
+// passwords and four kinds of rules in turn: +@all, +@all -@dangerous,
+// -@all +get +set, and +@read +config|get. The benchmarks' "1000 ACL users"
+// (BenchmarkScrape and scripts/benchrun) are these.
+func AddUsers(ctx context.Context, c *redis.Client, n int) error {
+	pipe := c.Pipeline()
+	for i := 0; i < n; i++ {
+		rules := []any{"ACL", "SETUSER", fmt.Sprintf("user%04d", i), "on", fmt.Sprintf(">pw-%d", i), fmt.Sprintf("~app%d:*", i)}
+		switch i % 4 {
+		case 0:
+			rules = append(rules, "+@all")
+		case 1:
+			rules = append(rules, "+@all", "-@dangerous")
+		case 2:
+			rules = append(rules, "-@all", "+get", "+set")
+		default:
+			rules = append(rules, "+@read", "+config|get")
+		}
+		pipe.Do(ctx, rules...)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}

@@ -186,28 +186,6 @@ func (s *redisServer) infoField(ctx context.Context, section, field string) (int
 	return 0, fmt.Errorf("INFO %s has no %s", section, field)
 }
 
-// addUsers creates n ACL users besides default and the exporter's, with
-// four kinds of rules (the same users as BenchmarkScrape's).
-func (s *redisServer) addUsers(ctx context.Context, n int) error {
-	pipe := s.admin.Pipeline()
-	for i := 0; i < n; i++ {
-		rules := []any{"ACL", "SETUSER", fmt.Sprintf("user%04d", i), "on", fmt.Sprintf(">pw-%d", i), fmt.Sprintf("~app%d:*", i)}
-		switch i % 4 {
-		case 0:
-			rules = append(rules, "+@all")
-		case 1:
-			rules = append(rules, "+@all", "-@dangerous")
-		case 2:
-			rules = append(rules, "-@all", "+get", "+set")
-		default:
-			rules = append(rules, "+@read", "+config|get")
-		}
-		pipe.Do(ctx, rules...)
-	}
-	_, err := pipe.Exec(ctx)
-	return err
-}
-
 // fillACLLog makes n distinct ACL LOG entries: failed AUTHs for n different
 // user names (Redis merges entries only when reason, context, object and
 // user name are all equal).

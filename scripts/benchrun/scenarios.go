@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
 
 // scenario is one redis-server configuration; each of its variants runs a
@@ -58,7 +60,7 @@ func scenarios() []scenario {
 			id:    "users-1000",
 			title: "1000 ACL users",
 			prepare: func(ctx context.Context, s *redisServer) (func(), error) {
-				return noRelease, s.addUsers(ctx, 1000)
+				return noRelease, redistest.AddUsers(ctx, s.admin, 1000)
 			},
 			variants: defaultVariant,
 		},
