@@ -74,6 +74,10 @@ type config struct {
 	tlsProbeIntervalD time.Duration
 	// Multi-target mode: --config.file and the /probe limits.
 	configFile         string
+	// vulnFile is --vuln.file; vulnSource says where
+	// options.Vulnerabilities came from (embedded or file).
+	vulnFile   string
+	vulnSource string
 	configCheck        bool
 	probeMaxConcurrent int
 	probeIdleTimeout   string
@@ -151,6 +155,8 @@ func newApp(cfg *config) *kingpin.Application {
 	app.Flag("tls.probe-interval", "Reuse a probed certificate this long (a restart of the server probes again at once).").
 		Envar("REDIS_SECURITY_EXPORTER_TLS_PROBE_INTERVAL").Default(exporter.DefaultProbeInterval.String()).StringVar(&cfg.tlsProbeInterval)
 
+	app.Flag("vuln.file", "JSON vulnerability table (CVE fixed-in versions and branch end-of-life data, the schema of the embedded collector/internal/vuln/vulnerabilities.json) used instead of the embedded one, so a new advisory needs no new exporter release. Validated at start-up; read once (restart to load a new one). Also used by check and by the modules of --config.file.").
+		Envar("REDIS_SECURITY_EXPORTER_VULN_FILE").StringVar(&cfg.vulnFile)
 	app.Flag("config.file", "YAML file of modules for the multi-target endpoints /probe and /discover/{cluster,sentinel} (see examples/config.yml). Reloaded on SIGHUP and POST /-/reload.").
 		Envar("REDIS_SECURITY_EXPORTER_CONFIG_FILE").StringVar(&cfg.configFile)
 	app.Flag("config.check", "Check --config.file (syntax, unknown fields, modules, patterns) and exit: 0 when valid, 1 when not. Files and environment variables it references are reported when not usable here, without failing.").
@@ -239,6 +245,10 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 	redis.SetLogger(goRedisLogger{logger})
 	if cfg.configCheck {
 		return runConfigCheck(cfg, getenv, os.Stdout, stderr)
+	}
+	if err := loadVulnerabilityTable(&cfg, logger); err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
 	}
 	if command == "check" {
 		return runCheck(cfg, logger, getenv, os.Stdout)
@@ -676,6 +686,7 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBuildInfo(),
+		collector.NewVulnerabilityTableCollector(cfg.options.Vulnerabilities, cfg.vulnSource),
 	)
 	mux := http.NewServeMux()
 	links := []web.LandingLinks{}
@@ -750,6 +761,23 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 		})
 	}
 	return mux, nil
+}
+
+// loadVulnerabilityTable sets cfg.options.Vulnerabilities to --vuln.file,
+// or to the embedded table without it. The collector options carry it to
+// the default target, check and every module of --config.file alike.
+func loadVulnerabilityTable(cfg *config, logger log.Logger) error {
+	table, source := collector.EmbeddedVulnerabilityTable(), collector.VulnerabilityTableEmbedded
+	if cfg.vulnFile != "" {
+		var err error
+		if table, err = collector.LoadVulnerabilityTable(cfg.vulnFile); err != nil {
+			return fmt.Errorf("--vuln.file: %w", err)
+		}
+		source = collector.VulnerabilityTableFile
+	}
+	cfg.options.Vulnerabilities, cfg.vulnSource = table, source
+	level.Info(logger).Log("msg", "loaded the vulnerability table", "source", source, "file", cfg.vulnFile, "as_of", table.AsOf(), "cves", table.Len())
+	return nil
 }
 
 // newBuildInfo is redis_security_exporter_build_info with the label set of the

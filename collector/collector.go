@@ -68,6 +68,9 @@ type Options struct {
 	// only every n-th scrape (<= 1: every scrape).
 	ClientsMax    int
 	ClientsEveryN int
+	// Vulnerabilities is the CVE and end-of-life table the info collector
+	// matches the server's version against; nil is the embedded one.
+	Vulnerabilities *VulnerabilityTable
 }
 
 // PasswordSet answers whether a hex SHA-256 password hash is a known one.
@@ -103,7 +106,7 @@ type Entry struct {
 // All lists every collector with its default, in the order they run.
 func All(o Options) []Entry {
 	return []Entry{
-		{Scraper: Info{}, EnabledByDefault: true},
+		{Scraper: Info{Vulnerabilities: o.Vulnerabilities}, EnabledByDefault: true},
 		{Scraper: Config{}, EnabledByDefault: true},
 		{Scraper: ACL{WeakPasswords: o.WeakPasswords}, EnabledByDefault: true},
 		{Scraper: ACLLog{TopSources: o.ACLLogTopSources}, EnabledByDefault: true},

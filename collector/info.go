@@ -67,8 +67,20 @@ var aclDeniedReasons = []struct{ field, reason string }{
 var securityErrorCodes = []string{"NOAUTH", "WRONGPASS", "NOPERM"}
 
 // Info collects identity, auth and ACL counters, connection counters,
-// modules and replication source from INFO.
-type Info struct{}
+// modules and replication source from INFO, and matches the version against
+// the vulnerability table.
+type Info struct {
+	// Vulnerabilities is the table versions are matched against; nil is the
+	// embedded one.
+	Vulnerabilities *VulnerabilityTable
+}
+
+func (i Info) table() *vuln.Table {
+	if i.Vulnerabilities == nil {
+		return vuln.Embedded()
+	}
+	return i.Vulnerabilities
+}
 
 // Name implements Scraper.
 func (Info) Name() string { return "info" }
@@ -92,14 +104,14 @@ func (Info) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Scrape implements Scraper.
-func (Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
+func (i Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
 	in, err := r.Info()
 	if err != nil {
 		return err
 	}
 	srv := r.Facts().Server
 	gauge(ch, serverInfoDesc, 1, string(srv.Flavor), srv.Version.String(), srv.Role, srv.Mode)
-	vulnerabilities(ch, srv)
+	vulnerabilities(ch, i.table(), srv)
 
 	// auth failures: the most precise source the server has.
 	if v, ok := in.Float("acl_access_denied_auth"); ok {
@@ -169,16 +181,16 @@ func (Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error 
 }
 
 // vulnerabilities reports the known CVEs and end of life of the version.
-func vulnerabilities(ch chan<- prometheus.Metric, srv redisinfo.Server) {
+func vulnerabilities(ch chan<- prometheus.Metric, table *vuln.Table, srv redisinfo.Server) {
 	counts := map[vuln.Severity]int{}
-	for _, v := range vuln.MatchServer(srv) {
+	for _, v := range table.MatchServer(srv) {
 		gauge(ch, vulnerabilityDesc, 1, v.ID, string(v.Severity))
 		counts[v.Severity]++
 	}
 	for _, s := range vuln.Severities {
 		gauge(ch, knownVulnerabilitiesDesc, float64(counts[s]), string(s))
 	}
-	if eol, known := vuln.EndOfLife(srv.Flavor, srv.Version); known {
+	if eol, known := table.EndOfLife(srv.Flavor, srv.Version); known {
 		gauge(ch, versionEndOfLifeDesc, boolValue(eol))
 	}
 }

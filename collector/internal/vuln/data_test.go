@@ -35,9 +35,26 @@ func TestDataFile(t *testing.T) {
 			t.Errorf("duplicate id %s", id)
 		}
 		seen[id] = true
-		src, _ := row["source"].(string)
-		if u, err := url.Parse(src); err != nil || u.Scheme != "https" || u.Host == "" {
-			t.Errorf("%s: source %q is not an https URL", id, src)
+		adv, _ := row["advisory"].(string)
+		if u, err := url.Parse(adv); err != nil || u.Scheme != "https" || u.Host == "" {
+			t.Errorf("%s: advisory %q is not an https URL", id, adv)
+		}
+		// Every row says where its fixed-in versions come from.
+		srcs, _ := row["sources"].([]any)
+		if len(srcs) == 0 {
+			t.Errorf("%s: no sources", id)
+		}
+		for _, s := range srcs {
+			str, _ := s.(string)
+			if u, err := url.Parse(str); err != nil || u.Scheme != "https" || u.Host == "" {
+				t.Errorf("%s: source %v is not an https URL", id, s)
+			}
+		}
+		// An unverified row says why.
+		if v, _ := row["verified"].(bool); !v {
+			if note, _ := row["note"].(string); len(strings.TrimSpace(note)) < 20 {
+				t.Errorf("%s: unverified, and the note %q does not say why", id, note)
+			}
 		}
 		if sev, _ := row["severity"].(string); !slices.Contains([]string{"critical", "high", "medium", "low"}, sev) {
 			t.Errorf("%s: severity %q", id, sev)

@@ -9,14 +9,10 @@ import (
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
-//go:embed eol.json
-var eolJSON []byte
-
 // now is the clock EndOfLife compares announced dates against.
 var now = time.Now
 
 type rawEOL struct {
-	AsOf    string                  `json:"as_of"`
 	Flavors map[string]rawEOLFlavor `json:"flavors"`
 }
 
@@ -48,18 +44,7 @@ type eolFlavor struct {
 }
 
 type eolTable struct {
-	asOf    string
 	flavors map[redisinfo.Flavor]eolFlavor
-}
-
-var defaultEOL = mustParseEOL(eolJSON)
-
-func mustParseEOL(b []byte) *eolTable {
-	t, err := parseEOL(b)
-	if err != nil {
-		panic("vuln: embedded eol.json: " + err.Error())
-	}
-	return t
 }
 
 func parseDate(s string) (time.Time, error) {
@@ -69,18 +54,11 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse(time.DateOnly, s)
 }
 
-func parseEOL(b []byte) (*eolTable, error) {
-	var raw rawEOL
-	if err := decodeStrict(b, &raw); err != nil {
-		return nil, err
-	}
-	if _, err := parseDate(raw.AsOf); err != nil {
-		return nil, fmt.Errorf("as_of: %w", err)
-	}
+func parseEOL(raw rawEOL) (*eolTable, error) {
 	if len(raw.Flavors) == 0 {
-		return nil, errors.New("no flavors")
+		return nil, errors.New("flavors: none listed")
 	}
-	t := &eolTable{asOf: raw.AsOf, flavors: map[redisinfo.Flavor]eolFlavor{}}
+	t := &eolTable{flavors: map[redisinfo.Flavor]eolFlavor{}}
 	for name, rf := range raw.Flavors {
 		f, err := parseFlavor(name)
 		if err != nil {
@@ -102,7 +80,7 @@ func parseEOL(b []byte) (*eolTable, error) {
 		for bs, rb := range rf.Branches {
 			b, err := parseBranch(bs)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, fmt.Errorf("%s branches: %w", name, err)
 			}
 			eb, err := parseEOLBranch(rb)
 			if err != nil {
@@ -173,15 +151,3 @@ func (t *eolTable) endOfLife(flavor redisinfo.Flavor, v redisinfo.Version, at ti
 	return false, false
 }
 
-// EndOfLife reports whether v's release branch (major.minor) no longer gets
-// security fixes from its project. known is false for a branch the table does
-// not know (a newer release, or a flavor it has no data for) and for a branch
-// whose known support window has passed without an announced end: the
-// exporter should then report nothing rather than guess. Valkey must be given
-// its own version, not redis_version.
-func EndOfLife(flavor redisinfo.Flavor, v redisinfo.Version) (eol bool, known bool) {
-	return defaultEOL.endOfLife(flavor, v, now())
-}
-
-// EndOfLifeAsOf is the date the support data was last checked.
-func EndOfLifeAsOf() string { return defaultEOL.asOf }

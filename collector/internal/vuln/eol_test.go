@@ -1,7 +1,6 @@
 package vuln
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +67,7 @@ func TestEndOfLife(t *testing.T) {
 		{redisinfo.FlavorValkey, "6.2.0", today, false, false},
 		{"", "7.0.15", today, false, false},
 	} {
-		eol, known := defaultEOL.endOfLife(tc.flavor, ver(t, tc.version), day(t, tc.at))
+		eol, known := Embedded().eol.endOfLife(tc.flavor, ver(t, tc.version), day(t, tc.at))
 		if eol != tc.eol || known != tc.know {
 			t.Errorf("%s %s on %s: eol=%v known=%v, want eol=%v known=%v",
 				tc.flavor, tc.version, tc.at, eol, known, tc.eol, tc.know)
@@ -88,41 +87,5 @@ func TestEndOfLifeUsesClock(t *testing.T) {
 	}
 	if eol, known := EndOfLife(redisinfo.FlavorRedis, ver(t, "7.0.15")); !eol || !known {
 		t.Errorf("Redis 7.0: eol=%v known=%v, want true true", eol, known)
-	}
-	if EndOfLifeAsOf() != "2026-08-31" {
-		t.Errorf("EndOfLifeAsOf() = %q", EndOfLifeAsOf())
-	}
-}
-
-func TestParseEOLRejects(t *testing.T) {
-	const good = `{"as_of": "2026-01-01", "flavors": {"redis": {"eol_below": "6.2",
-	  "eol_below_source": "https://example.com/p", "branches": {
-	  "7.0": {"eol": true, "source": "https://example.com/a", "note": "n"}}}}}`
-	if _, err := parseEOL([]byte(good)); err != nil {
-		t.Fatalf("the good document is rejected: %v", err)
-	}
-	edit := func(old, new string) string {
-		if !strings.Contains(good, old) {
-			t.Fatalf("%q not in the good document", old)
-		}
-		return strings.Replace(good, old, new, 1)
-	}
-	for name, doc := range map[string]string{
-		"unknown field":         edit(`"note": "n"`, `"note": "n", "color": 1`),
-		"unknown flavor":        edit(`"redis"`, `"keydb"`),
-		"bad branch":            edit(`"7.0":`, `"7":`),
-		"eol missing":           edit(`"eol": true,`, ""),
-		"no note":               edit(`, "note": "n"`, ""),
-		"no source":             edit(`"source": "https://example.com/a", `, ""),
-		"eol_from when eol":     edit(`"eol": true,`, `"eol": true, "eol_from": "2027-01-01",`),
-		"bad eol_from":          edit(`"eol": true,`, `"eol": false, "eol_from": "soon",`),
-		"bad known_until":       edit(`"eol": true,`, `"eol": false, "known_until": "2027",`),
-		"below eol_below alive": edit(`"7.0":`, `"6.0": {"eol": false, "source": "https://example.com/b", "note": "n"}, "7.0":`),
-		"eol_below no source":   edit(`"eol_below_source": "https://example.com/p", `, ""),
-		"trailing data":         good + "[]",
-	} {
-		if _, err := parseEOL([]byte(doc)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
 	}
 }

@@ -16,9 +16,6 @@ import (
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
-//go:embed vulnerabilities.json
-var vulnerabilitiesJSON []byte
-
 // Severity is the CVSS severity band of a vulnerability.
 type Severity string
 
@@ -55,8 +52,12 @@ type Vulnerability struct {
 	Severity    Severity
 	CVSS        float64 // base score published by the CVE numbering authority
 	CVSSVersion string  // "3.1", or "4.0" when no v3 score was published
-	Source      string  // security advisory
-	References  []string
+	// Advisory is the project's security advisory (or the CVE record when
+	// the project published none).
+	Advisory string
+	// Sources are the pages that state the fixed-in versions of the row:
+	// the advisory, release notes of each branch.
+	Sources []string
 	// Verified is false when a fixed-in version in the row could not be
 	// confirmed against an advisory or release notes; Note says which.
 	Verified bool
@@ -130,12 +131,7 @@ type entry struct {
 	affects map[redisinfo.Flavor]*affected
 }
 
-type table struct {
-	asOf    string
-	entries []entry
-}
-
-func (t *table) match(flavor redisinfo.Flavor, v redisinfo.Version) []Vulnerability {
+func (t *Table) match(flavor redisinfo.Flavor, v redisinfo.Version) []Vulnerability {
 	var out []Vulnerability
 	for i := range t.entries {
 		a := t.entries[i].affects[flavor]
@@ -144,7 +140,7 @@ func (t *table) match(flavor redisinfo.Flavor, v redisinfo.Version) []Vulnerabil
 		}
 		if hit, fix := a.check(v); hit {
 			vu := t.entries[i].Vulnerability
-			vu.References = append([]string(nil), vu.References...)
+			vu.Sources = append([]string(nil), vu.Sources...)
 			vu.FixedIn = fix
 			out = append(out, vu)
 		}
@@ -152,48 +148,13 @@ func (t *table) match(flavor redisinfo.Flavor, v redisinfo.Version) []Vulnerabil
 	return out
 }
 
-var defaultTable = mustParse(vulnerabilitiesJSON)
-
-func mustParse(b []byte) *table {
-	t, err := parseTable(b)
-	if err != nil {
-		panic("vuln: embedded vulnerabilities.json: " + err.Error())
-	}
-	return t
-}
-
-// Match returns the vulnerabilities that affect version v of flavor, sorted by
-// CVE id. For Valkey, v must be the Valkey version (valkey_version), not the
-// Redis compatibility version.
-func Match(flavor redisinfo.Flavor, v redisinfo.Version) []Vulnerability {
-	return defaultTable.match(flavor, v)
-}
-
-// MatchServer is Match on the server's own flavor and version: Valkey is
-// matched on valkey_version, never on its redis_version.
-func MatchServer(s redisinfo.Server) []Vulnerability {
-	return Match(s.Flavor, s.Version)
-}
-
-// All returns every row of the table, sorted by CVE id (FixedIn is empty).
-func All() []Vulnerability {
-	out := make([]Vulnerability, len(defaultTable.entries))
-	for i, e := range defaultTable.entries {
-		out[i] = e.Vulnerability
-		out[i].References = append([]string(nil), e.References...)
-	}
-	return out
-}
-
-// AsOf is the date the table was last checked against the advisories.
-func AsOf() string { return defaultTable.asOf }
-
 // ---- parsing and validation ----
 
 type rawTable struct {
 	AsOf            string    `json:"as_of"`
 	Scope           string    `json:"scope"`
 	Vulnerabilities []rawVuln `json:"vulnerabilities"`
+	EndOfLife       *rawEOL   `json:"end_of_life"`
 }
 
 type rawVuln struct {
@@ -202,8 +163,8 @@ type rawVuln struct {
 	CVSS        float64                `json:"cvss"`
 	CVSSVersion string                 `json:"cvss_version"`
 	Severity    Severity               `json:"severity"`
-	Source      string                 `json:"source"`
-	References  []string               `json:"references"`
+	Advisory    string                 `json:"advisory"`
+	Sources     []string               `json:"sources"`
 	Verified    *bool                  `json:"verified"`
 	Note        string                 `json:"note"`
 	Affected    map[string]rawAffected `json:"affected"`
@@ -274,28 +235,35 @@ func parseFlavor(s string) (redisinfo.Flavor, error) {
 	return "", fmt.Errorf("unknown flavor %q", s)
 }
 
-func parseTable(b []byte) (*table, error) {
+func parseTable(b []byte) (*Table, error) {
 	var raw rawTable
 	if err := decodeStrict(b, &raw); err != nil {
 		return nil, err
 	}
-	if !dateRe.MatchString(raw.AsOf) {
-		return nil, fmt.Errorf("as_of %q: want YYYY-MM-DD", raw.AsOf)
+	asOf, err := parseDate(raw.AsOf)
+	if err != nil {
+		return nil, fmt.Errorf("as_of: %w", err)
 	}
 	if len(raw.Vulnerabilities) == 0 {
-		return nil, errors.New("no vulnerabilities")
+		return nil, errors.New("vulnerabilities: none listed")
 	}
-	t := &table{asOf: raw.AsOf}
-	seen := map[string]bool{}
+	if raw.EndOfLife == nil {
+		return nil, errors.New("end_of_life: missing (the table carries the support status of the branches too)")
+	}
+	t := &Table{asOf: raw.AsOf, asOfTime: asOf, scope: raw.Scope}
+	if t.eol, err = parseEOL(*raw.EndOfLife); err != nil {
+		return nil, fmt.Errorf("end_of_life: %w", err)
+	}
+	seen := map[string]int{}
 	for i, rv := range raw.Vulnerabilities {
 		e, err := parseEntry(rv)
 		if err != nil {
-			return nil, fmt.Errorf("vulnerability %d (%s): %w", i, rv.ID, err)
+			return nil, fmt.Errorf("vulnerabilities[%d] (%s): %w", i, rv.ID, err)
 		}
-		if seen[e.ID] {
-			return nil, fmt.Errorf("duplicate id %s", e.ID)
+		if j, dup := seen[e.ID]; dup {
+			return nil, fmt.Errorf("vulnerabilities[%d]: duplicate id %s (also vulnerabilities[%d])", i, e.ID, j)
 		}
-		seen[e.ID] = true
+		seen[e.ID] = i
 		t.entries = append(t.entries, e)
 	}
 	sort.Slice(t.entries, func(i, j int) bool { return t.entries[i].ID < t.entries[j].ID })
@@ -328,19 +296,27 @@ func parseEntry(rv rawVuln) (entry, error) {
 	if want := SeverityForScore(rv.CVSS); rv.Severity != want {
 		return e, fmt.Errorf("severity %s does not match cvss %v (%s)", rv.Severity, rv.CVSS, want)
 	}
-	if err := checkURL(rv.Source); err != nil {
-		return e, fmt.Errorf("source: %w", err)
+	if err := checkURL(rv.Advisory); err != nil {
+		return e, fmt.Errorf("advisory: %w", err)
 	}
-	for _, r := range rv.References {
+	if len(rv.Sources) == 0 {
+		return e, errors.New("sources: none listed (the pages that state the fixed-in versions)")
+	}
+	seenSrc := map[string]bool{}
+	for i, r := range rv.Sources {
 		if err := checkURL(r); err != nil {
-			return e, fmt.Errorf("references: %w", err)
+			return e, fmt.Errorf("sources[%d]: %w", i, err)
 		}
+		if seenSrc[r] {
+			return e, fmt.Errorf("sources[%d]: %s listed twice", i, r)
+		}
+		seenSrc[r] = true
 	}
 	if rv.Verified == nil {
-		return e, errors.New("verified must be given")
+		return e, errors.New("verified: missing (true or false)")
 	}
-	if !*rv.Verified && rv.Note == "" {
-		return e, errors.New("an unverified row needs a note saying what is unverified")
+	if !*rv.Verified && strings.TrimSpace(rv.Note) == "" {
+		return e, errors.New("note: an unverified row must say what could not be verified")
 	}
 	if len(rv.Affected) == 0 {
 		return e, errors.New("affected lists no flavor")
@@ -358,7 +334,7 @@ func parseEntry(rv rawVuln) (entry, error) {
 	}
 	e.Vulnerability = Vulnerability{
 		ID: rv.ID, Title: rv.Title, Severity: rv.Severity, CVSS: rv.CVSS,
-		CVSSVersion: rv.CVSSVersion, Source: rv.Source, References: rv.References,
+		CVSSVersion: rv.CVSSVersion, Advisory: rv.Advisory, Sources: rv.Sources,
 		Verified: *rv.Verified, Note: rv.Note,
 	}
 	return e, nil
