@@ -73,11 +73,11 @@ type config struct {
 	tlsProbeInterval  string
 	tlsProbeIntervalD time.Duration
 	// Multi-target mode: --config.file and the /probe limits.
-	configFile         string
+	configFile string
 	// vulnFile is --vuln.file; vulnSource says where
 	// options.Vulnerabilities came from (embedded or file).
-	vulnFile   string
-	vulnSource string
+	vulnFile           string
+	vulnSource         string
 	configCheck        bool
 	probeMaxConcurrent int
 	probeIdleTimeout   string

@@ -150,4 +150,3 @@ func (t *eolTable) endOfLife(flavor redisinfo.Flavor, v redisinfo.Version, at ti
 	}
 	return false, false
 }
-
