@@ -93,7 +93,7 @@ func withPosition(b []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		off = syn.Offset
+		off = syn.Offset - 1 // the offset is just past the bad byte
 	case errors.As(err, &typ):
 		off = typ.Offset
 	}

@@ -66,7 +66,7 @@ func TestParseRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc, want string
 	}{
-		{"not JSON", "vulnerabilities: []", "line 1, column 2: invalid character"},
+		{"not JSON", "vulnerabilities: []", "line 1, column 1: invalid character"},
 		{"syntax error on a later line", edit(`"scope": "test",`, `"scope": "test",,`), "line 3, column"},
 		{"wrong type", edit(`"cvss": 7.5`, `"cvss": "7.5"`), "line 5, column 56: json: cannot unmarshal string"},
 		{"empty file", "", "EOF"},
