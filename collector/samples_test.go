@@ -551,11 +551,11 @@ func TestSampleVulnerabilities(t *testing.T) {
 		total   int
 		eol     string // "" = omitted
 	}{
-		{"redis-6.2", 8, "0"},
-		{"redis-7.0", 12, "1"},
-		{"redis-7.2", 9, "0"},
-		{"redis-7.4", 9, "0"},
-		{"valkey-8.0", 9, "0"},
+		{"redis-6.2", 12, "0"},
+		{"redis-7.0", 17, "1"},
+		{"redis-7.2", 14, "0"},
+		{"redis-7.4", 14, "0"},
+		{"valkey-8.0", 13, "0"},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			_, r := sampleReplies(t, tc.version)

@@ -92,6 +92,9 @@ func TestTableCoversFactsWaves(t *testing.T) {
 		"CVE-2024-31228", "CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605",
 		"CVE-2025-32023", "CVE-2025-48367", "CVE-2025-49844", "CVE-2025-46817",
 		"CVE-2025-46818", "CVE-2025-46819",
+		// The 2026 advisories (issue 14).
+		"CVE-2025-67733", "CVE-2026-21863", "CVE-2026-27623", "CVE-2026-23479", "CVE-2026-25243",
+		"CVE-2026-23631", "CVE-2026-25588", "CVE-2026-25589", "CVE-2026-56684", "CVE-2026-63639",
 	} {
 		if !slices.Contains(got, id) {
 			t.Errorf("%s missing", id)
@@ -108,7 +111,7 @@ func TestTableCoversFactsWaves(t *testing.T) {
 			t.Errorf("All(): %s has FixedIn %q", v.ID, v.FixedIn)
 		}
 	}
-	if AsOf() != "2026-08-31" {
+	if AsOf() != "2026-12-05" {
 		t.Errorf("AsOf() = %q", AsOf())
 	}
 }

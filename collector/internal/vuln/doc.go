@@ -4,13 +4,17 @@
 //
 // # Data
 //
-// The table is data, not code: vulnerabilities.json and eol.json are embedded
-// and parsed at init with a strict schema (unknown fields, malformed versions,
-// severities that do not match the CVSS score and duplicate ids are errors, so
-// a bad edit fails the tests and the build of any binary that loads it). Each
-// row names the advisory it comes from and whether every fixed-in version in
-// it was confirmed against the project's advisories or release notes
-// (verified); an unconfirmed row says in its note what is missing.
+// The table is data, not code: vulnerabilities.json (the CVE rows and, under
+// end_of_life, the support status of each branch) is embedded and parsed at
+// init with a strict schema (unknown fields, malformed versions, severities
+// that do not match the CVSS score, duplicate ids, rows without sources are
+// errors, so a bad edit fails the tests and the build of any binary that
+// loads it). Operators can load a newer document of the same schema with
+// Load (--vuln.file); it replaces the embedded table whole. Each row names
+// its advisory, lists the sources that state its fixed-in versions, and says
+// whether every fixed-in version was confirmed against the project's
+// advisories or release notes (verified); an unconfirmed row says in its
+// note what is missing.
 //
 // Severity is the CVSS base score the CVE numbering authority published (for
 // Redis and Valkey that is GitHub, the score of the security advisory): 9.0 or
@@ -54,6 +58,7 @@
 // Redis version issue but a Debian/Ubuntu packaging one: it is detected by a
 // separate probe (EVAL "return type(package)" 0), not by this table. CVEs in
 // the offline tools only (CVE-2025-27151, redis-check-aof/valkey-check-aof)
-// are left out too: they cannot be reached through the server. The 2026
-// vulnerability waves are not in the table yet.
+// are left out too: they cannot be reached through the server. The table's
+// scope field lists the known gaps (advisories whose CVE ids or per-branch
+// fixes were not found).
 package vuln

@@ -43,7 +43,8 @@ func TestEndOfLife(t *testing.T) {
 		{redisinfo.FlavorRedis, "8.0.2", today, true, true},
 		// Branches the table does not know.
 		{redisinfo.FlavorRedis, "7.1.240", today, false, false}, // a 7.2 release candidate
-		{redisinfo.FlavorRedis, "8.10.0", today, false, false},
+		{redisinfo.FlavorRedis, "8.10.0", today, false, true},
+		{redisinfo.FlavorRedis, "8.12.0", today, false, false},
 		{redisinfo.FlavorRedis, "9.0.0", today, false, false},
 		// Valkey, on its own version: every branch supported today.
 		{redisinfo.FlavorValkey, "7.2.4", today, false, true},

@@ -36,10 +36,12 @@ var sampleWant = map[string]struct {
 }{
 	// 6.2.16 has the 2024-10 fixes; later 6.2 fixes: 6.2.17 (46981),
 	// 6.2.18 (21605), 6.2.19 (32023, 48367), 6.2.20 (the four Lua CVEs).
-	// 31227/51741 start at 7.0, 41056 at 7.0.9, 62507 at 8.2.
+	// 31227/51741 start at 7.0, 41056 at 7.0.9, 62507 at 8.2. The May 2026
+	// wave is fixed in 6.2.22, except 23631 that starts at 7.0.
 	"redis-6.2": {redisinfo.FlavorRedis, "6.2.16", []string{
 		"CVE-2024-46981", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
 		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
+		"CVE-2026-23479", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
 	}},
 	// 7.0.15 is the last 7.0: it has 41056 (7.0.15), 45145 (7.0.14), 24834
 	// (7.0.12); everything from the 2024-10 wave on lists 7.0 as unfixed.
@@ -47,32 +49,37 @@ var sampleWant = map[string]struct {
 		"CVE-2024-31227", "CVE-2024-31228", "CVE-2024-31449", "CVE-2024-46981",
 		"CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
 		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
+		"CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
 	}},
 	// 7.2.6 fixes the 2024-10 wave; 7.2.7 (46981, 51741), 7.2.8 (21605),
-	// 7.2.10 (32023, 48367), 7.2.11 (Lua wave) are later.
+	// 7.2.10 (32023, 48367), 7.2.11 (Lua wave), 7.2.14 (May 2026) are later.
 	"redis-7.2": {redisinfo.FlavorRedis, "7.2.6", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
-		"CVE-2025-49844",
+		"CVE-2025-49844", "CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
 	}},
-	// 7.4.1 fixes the 2024-10 wave; 7.4.2, 7.4.3, 7.4.5, 7.4.6 are later.
+	// 7.4.1 fixes the 2024-10 wave; 7.4.2, 7.4.3, 7.4.5, 7.4.6, 7.4.9 are later.
 	"redis-7.4": {redisinfo.FlavorRedis, "7.4.1", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
-		"CVE-2025-49844",
+		"CVE-2025-49844", "CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
 	}},
 	// 8.0.0 GA fixed 21605 and 8.0 shipped after the 2025-01 wave; 8.0.3
-	// (32023, 48367) and 8.0.4 (Lua wave) are later.
+	// (32023, 48367) and 8.0.4 (Lua wave) are later; 8.0 never got the May
+	// 2026 fixes.
 	"redis-8.0": {redisinfo.FlavorRedis, "8.0.2", []string{
 		"CVE-2025-32023", "CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819",
-		"CVE-2025-48367", "CVE-2025-49844",
+		"CVE-2025-48367", "CVE-2025-49844", "CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
 	}},
 	// Valkey 8.0.1 fixes the 2024-10 wave; Valkey 8.0.2 (46981, 51741),
-	// 8.0.3 (21605), 8.0.4 (32023, 48367), 8.0.6 (Lua wave) are later.
+	// 8.0.3 (21605), 8.0.4 (32023, 48367), 8.0.6 (Lua wave), 8.0.7 (67733,
+	// 21863), 8.0.10 (56684, 63639) are later. The May 2026 wave lists no
+	// Valkey 8.0 fix (not found), so it is not matched.
 	"valkey-8.0": {redisinfo.FlavorValkey, "8.0.1", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
-		"CVE-2025-49844",
+		"CVE-2025-49844", "CVE-2025-67733", "CVE-2026-21863", "CVE-2026-56684",
+		"CVE-2026-63639",
 	}},
 }
 
@@ -217,13 +224,11 @@ func TestMatchUnknownFutureVersions(t *testing.T) {
 		flavor  redisinfo.Flavor
 		version string
 	}{
-		{redisinfo.FlavorRedis, "8.4.0"},
-		{redisinfo.FlavorRedis, "8.6.0"},
+		{redisinfo.FlavorRedis, "8.8.0"},
 		{redisinfo.FlavorRedis, "8.10.0"},
+		{redisinfo.FlavorRedis, "8.12.0"},
 		{redisinfo.FlavorRedis, "9.0.0"},
 		{redisinfo.FlavorRedis, "10.2.3"},
-		{redisinfo.FlavorValkey, "9.0.0"},
-		{redisinfo.FlavorValkey, "9.1.0"},
 		{redisinfo.FlavorValkey, "9.2.0"},
 		{redisinfo.FlavorValkey, "10.0.0"},
 		{"", "7.0.0"},
@@ -293,6 +298,56 @@ func TestMatchRules(t *testing.T) {
 	for _, vu := range tbl.match(redisinfo.FlavorValkey, ver(t, "8.0.5")) {
 		if vu.FixedIn != "8.1.2" {
 			t.Errorf("newer_fixed_in match: FixedIn = %q, want 8.1.2", vu.FixedIn)
+		}
+	}
+}
+
+// TestMatch2026Waves: boundaries of the 2026 rows, by hand from
+// vulnerabilities.json.
+func TestMatch2026Waves(t *testing.T) {
+	may := []string{"CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589"}
+	july := []string{"CVE-2026-56684", "CVE-2026-63639"}
+	for _, tc := range []struct {
+		flavor      redisinfo.Flavor
+		version     string
+		has, hasNot []string
+	}{
+		{redisinfo.FlavorRedis, "8.6.2", may, nil},
+		{redisinfo.FlavorRedis, "8.6.3", nil, may},
+		{redisinfo.FlavorRedis, "8.4.2", may, nil},
+		{redisinfo.FlavorRedis, "8.4.3", nil, may},
+		{redisinfo.FlavorRedis, "8.2.6", nil, may},
+		{redisinfo.FlavorRedis, "7.4.8", may, nil},
+		{redisinfo.FlavorRedis, "7.2.14", nil, may},
+		{redisinfo.FlavorRedis, "6.2.21", []string{"CVE-2026-23479", "CVE-2026-25243"}, []string{"CVE-2026-23631"}},
+		{redisinfo.FlavorRedis, "6.2.22", nil, may},
+		{redisinfo.FlavorRedis, "8.0.6", may, nil}, // 8.0 is end of life, never fixed
+		{redisinfo.FlavorRedis, "5.0.14", []string{"CVE-2026-23479"}, []string{"CVE-2026-23631"}},
+		{redisinfo.FlavorRedis, "8.8.0", nil, may},
+		// Redis is not matched on the Valkey-only advisories.
+		{redisinfo.FlavorRedis, "7.2.4", nil, append([]string{"CVE-2025-67733", "CVE-2026-21863", "CVE-2026-27623"}, july...)},
+		{redisinfo.FlavorValkey, "9.0.2", []string{"CVE-2026-27623", "CVE-2025-67733", "CVE-2026-21863", "CVE-2026-23479"}, nil},
+		{redisinfo.FlavorValkey, "9.0.3", []string{"CVE-2026-23479"}, []string{"CVE-2026-27623", "CVE-2025-67733", "CVE-2026-21863"}},
+		{redisinfo.FlavorValkey, "9.0.4", july, []string{"CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243"}},
+		{redisinfo.FlavorValkey, "9.0.5", nil, july},
+		{redisinfo.FlavorValkey, "9.1.0", july, may},
+		{redisinfo.FlavorValkey, "9.1.1", nil, july},
+		{redisinfo.FlavorValkey, "8.1.8", july, []string{"CVE-2026-27623", "CVE-2025-67733"}},
+		{redisinfo.FlavorValkey, "8.1.9", nil, july},
+		{redisinfo.FlavorValkey, "7.2.13", july, []string{"CVE-2026-21863"}},
+		// Valkey has no time series or Bloom module in its core.
+		{redisinfo.FlavorValkey, "9.0.0", nil, []string{"CVE-2026-25588", "CVE-2026-25589"}},
+	} {
+		got := ids(Match(tc.flavor, ver(t, tc.version)))
+		for _, id := range tc.has {
+			if !slices.Contains(got, id) {
+				t.Errorf("%s %s: %s missing (got %v)", tc.flavor, tc.version, id, got)
+			}
+		}
+		for _, id := range tc.hasNot {
+			if slices.Contains(got, id) {
+				t.Errorf("%s %s: %s reported", tc.flavor, tc.version, id)
+			}
 		}
 	}
 }
