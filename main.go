@@ -73,11 +73,7 @@ type config struct {
 	tlsProbeInterval  string
 	tlsProbeIntervalD time.Duration
 	// Multi-target mode: --config.file and the /probe limits.
-	configFile string
-	// vulnFile is --vuln.file; vulnSource says where
-	// options.Vulnerabilities came from (embedded or file).
-	vulnFile           string
-	vulnSource         string
+	configFile         string
 	configCheck        bool
 	probeMaxConcurrent int
 	probeIdleTimeout   string
@@ -85,6 +81,11 @@ type config struct {
 	probeMaxTargets    int
 	// checkModule is check's --module.
 	checkModule string
+
+	// vulnFile is --vuln.file; vulnSource says where options.Vulnerabilities
+	// came from (embedded or file).
+	vulnFile   string
+	vulnSource string
 }
 
 // defaultAddr is --redis.addr's default when no --config.file is given.
