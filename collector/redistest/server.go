@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
 // Binary returns the path of redis-server. A missing server fails the test:
@@ -284,6 +286,22 @@ func (s *Server) Do(user, password string, args ...any) any {
 		s.tb.Fatalf("%v: %v", args, err)
 	}
 	return v
+}
+
+// Identity returns the server's flavour and versions from INFO server, so
+// that tests run against several servers (make compat, REDIS_SERVER_BIN)
+// derive version-dependent expectations from the server, not from 7.0.
+func (s *Server) Identity(user, password string) redisinfo.Server {
+	s.tb.Helper()
+	reply, ok := s.Do(user, password, "INFO", "server").(string)
+	if !ok {
+		s.tb.Fatalf("INFO server: not a string reply")
+	}
+	id, err := redisinfo.Parse(reply).Server()
+	if err != nil {
+		s.tb.Fatalf("INFO server: %v", err)
+	}
+	return id
 }
 
 // clusterBusOffset is how far above the client port a cluster node opens its

@@ -125,7 +125,16 @@ func (in *Info) Listeners() (ls []Listener, ok bool) {
 		p := SubFields(in.fields[k])
 		transport, port := p.First("name"), p.First("port")
 		if transport == "unix" {
-			port = ""
+			// The unix listener is "name=unix,bind=<path>" with the path
+			// as given and no port: a path may hold commas, so the address
+			// is the rest of the line, not one comma-separated field.
+			if _, path, found := strings.Cut(in.fields[k], ",bind="); found {
+				if i := strings.LastIndex(path, ",port="); i >= 0 && isDigits(path[i+len(",port="):]) {
+					path = path[:i]
+				}
+				ls = append(ls, Listener{Transport: transport, Address: path})
+			}
+			continue
 		}
 		for _, b := range p.All("bind") {
 			ls = append(ls, Listener{Transport: transport, Address: strings.TrimPrefix(b, "-"), Port: port})
@@ -148,4 +157,13 @@ func (in *Info) Modules() (ms []Module, ok bool) {
 		ms = append(ms, Module{Name: p.First("name"), Version: p.First("ver")})
 	}
 	return ms, true
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

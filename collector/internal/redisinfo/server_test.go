@@ -213,6 +213,14 @@ func TestListenersSynthetic(t *testing.T) {
 			ok:   true,
 		},
 		{
+			// Redis prints the socket path as configured: commas in it are
+			// part of the path, not field separators.
+			name: "unix path with commas",
+			info: "listener0:name=unix,bind=/tmp/a,b=c,bind=d/r.sock\r\n",
+			want: []redisinfo.Listener{{Transport: "unix", Address: "/tmp/a,b=c,bind=d/r.sock"}},
+			ok:   true,
+		},
+		{
 			// The feature exists (ok) but the line lists no address.
 			name: "listener without bind",
 			info: "listener0:name=tcp,port=6379\r\n",
