@@ -33,7 +33,7 @@ FUZZTIME        ?= 60s
 DOCKER          ?= docker
 DOCKER_IMAGE    ?= redis_security_exporter
 
-.PHONY: all help deps build test unit-test lint fmt-check vet alerts-test fuzz-smoke fuzz bench demo docker clean
+.PHONY: all help deps build test compat servers unit-test lint fmt-check vet alerts-test fuzz-smoke fuzz bench demo docker clean
 
 all: lint test build
 
@@ -43,6 +43,8 @@ help:
 	@echo "  deps        install redis-server, prometheus (promtool), alertmanager (amtool) when missing"
 	@echo "  test        deps + lint + promtool rule tests + go test -race + fuzz smoke ($(FUZZ_SMOKE_TIME) per target)"
 	@echo "  lint        gofmt -l and go vet"
+	@echo "  servers     build Redis 8.0, Valkey 8.1 and 9.x from Debian's source packages (cached; scripts/servers.sh)"
+	@echo "  compat      the live integration tests against Redis 7.0, 8.0 and Valkey 8.1, 9.x (builds them first)"
 	@echo "  fuzz        every fuzz target for FUZZTIME=$(FUZZTIME)"
 	@echo "  bench       go benchmarks + the exporter binary against redis-server per scenario; writes BENCHMARKS.md (BENCH_SCRAPES=1000)"
 	@echo "  demo        weak throwaway Redis + exporter, prints the findings (DEMO_NO_WAIT=1 to stop right after)"
@@ -72,6 +74,15 @@ alerts-test:
 
 unit-test:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Redis 8.0 and Valkey 8.1/9.x from Debian's source packages, cached outside
+# the repository (about 80 s a server on 2 cores the first time).
+servers:
+	@bash scripts/servers.sh build
+
+# The live integration tests once per server (see scripts/compat.sh).
+compat:
+	@GO=$(GO) bash scripts/compat.sh
 
 fuzz-smoke:
 	@FUZZTIME=$(FUZZ_SMOKE_TIME) GO=$(GO) bash scripts/fuzz.sh

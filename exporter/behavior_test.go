@@ -275,8 +275,8 @@ func TestReplicaReportsItsSource(t *testing.T) {
 	tg := newTarget(t, targetOpts{addr: replica.Addr()})
 	got := scrape(t, tg, 3*time.Second)
 	expect(t, got, map[string]float64{
-		`redis_security_replication_source_info{master_host="127.0.0.1",master_port="` + strconv.Itoa(master.Port) + `"}`:         1,
-		`redis_security_server_info{flavor="redis",mode="standalone",role="replica",version="` + serverVersion(t, replica) + `"}`: 1,
+		`redis_security_replication_source_info{master_host="127.0.0.1",master_port="` + strconv.Itoa(master.Port) + `"}`: 1,
+		serverInfo(t, replica, "replica"): 1,
 	})
 	if keys := withPrefix(scrape(t, newTarget(t, targetOpts{addr: master.Addr()}), 3*time.Second), "redis_security_replication_source_info"); len(keys) != 0 {
 		t.Errorf("master reports a replication source: %v", keys)

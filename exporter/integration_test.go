@@ -185,7 +185,7 @@ func TestPostureScenarios(t *testing.T) {
 			for _, c := range []string{"info", "config", "acl"} {
 				want[fmt.Sprintf("redis_security_scrape_collector_success{collector=%q}", c)] = 1
 			}
-			want[`redis_security_server_info{flavor="redis",mode="standalone",role="master",version="`+serverVersion(t, srv)+`"}`] = 1
+			want[serverInfo(t, srv, "master")] = 1
 			expect(t, got, want)
 		})
 	}
@@ -198,8 +198,9 @@ func replace(s string, m map[string]string) string {
 	return s
 }
 
-// serverVersion asks the server for its version with a client of the test.
-func serverVersion(t *testing.T, srv *redistest.Server) string {
+// serverInfo is the redis_security_server_info series the server should
+// have, from its own INFO (Valkey: flavor valkey and valkey_version).
+func serverInfo(t *testing.T, srv *redistest.Server, role string) string {
 	t.Helper()
 	conf, _ := os.ReadFile(srv.ConfigFile)
 	user, pass := "", ""
@@ -208,12 +209,6 @@ func serverVersion(t *testing.T, srv *redistest.Server) string {
 	} else if i := strings.Index(string(conf), "requirepass "); i >= 0 {
 		pass = strings.Fields(string(conf)[i:])[1]
 	}
-	info := srv.Do(user, pass, "INFO", "server").(string)
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
-			return v
-		}
-	}
-	t.Fatal("no redis_version in INFO")
-	return ""
+	id := srv.Identity(user, pass)
+	return `redis_security_server_info{flavor="` + string(id.Flavor) + `",mode="standalone",role="` + role + `",version="` + id.Version.String() + `"}`
 }

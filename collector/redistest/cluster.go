@@ -97,10 +97,31 @@ func StartClusterWith(tb testing.TB, o ClusterOptions) []*Server {
 			if masterOf[i] >= 0 && !linkUp(ctx, c) {
 				return false
 			}
+			if !shardsSettled(ctx, c, masterOf) {
+				return false
+			}
 		}
 		return true
 	})
 	return servers
+}
+
+// shardsSettled reports whether the node's CLUSTER SHARDS (7.0+) groups
+// the nodes into one shard per master. Valkey gossips a replica's shard id
+// after CLUSTER NODES already shows it replicating, so for a moment the
+// replica is a shard of its own there. Servers without CLUSTER SHARDS pass.
+func shardsSettled(ctx context.Context, c *redis.Client, masterOf []int) bool {
+	reply, err := c.Do(ctx, "CLUSTER", "SHARDS").Slice()
+	if err != nil {
+		return strings.Contains(err.Error(), "unknown subcommand") || strings.Contains(err.Error(), "Unknown subcommand")
+	}
+	masters := 0
+	for _, m := range masterOf {
+		if m < 0 {
+			masters++
+		}
+	}
+	return len(reply) == masters
 }
 
 // clusterConverged reports whether the node behind c says the cluster is ok

@@ -102,7 +102,7 @@ func TestStartSentinel(t *testing.T) {
 	if len(m) < 6 || m[5] != strconv.Itoa(master.Port) {
 		t.Fatalf("SENTINEL MASTER: %v", m)
 	}
-	if got := s.Do("", "", "INFO", "server").(string); !strings.Contains(got, "redis_mode:sentinel") {
+	if got := s.Do("", "", "INFO", "server").(string); !strings.Contains(got, "redis_mode:sentinel") && !strings.Contains(got, "server_mode:sentinel") { // Valkey 8: server_mode
 		t.Fatal("not a Sentinel")
 	}
 }
