@@ -3,6 +3,7 @@ package collector_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,15 +79,15 @@ func checkMetrics(t *testing.T, got, want map[string]float64) {
 }
 
 // TestClientsOnSamples: the recorded CLIENT LIST TYPE normal of every version
-// (the recorder's connection id=3 as default, alice id=4) with id 3 as the
-// exporter's own connection: only alice is counted.
+// (the recorder's connection as default, then alice) with the recorder's as
+// the exporter's own connection: only alice is counted.
 func TestClientsOnSamples(t *testing.T) {
 	for _, v := range sampleVersions {
 		t.Run(v, func(t *testing.T) {
 			srv := &clientsServer{
 				info:    readSample(t, v, "info_all").Value.(string),
 				tlsPort: "0",
-				ownID:   3,
+				ownID:   firstClientID(t, readSample(t, v, "client_list")),
 				normal:  readSample(t, v, "client_list"),
 				replica: collector.Result{Value: ""},
 			}
@@ -288,4 +289,19 @@ func FuzzClients(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// firstClientID is the id of the first client of a CLIENT LIST reply.
+func firstClientID(t *testing.T, r collector.Result) int64 {
+	t.Helper()
+	s, _ := r.Value.(string)
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		t.Fatal("empty CLIENT LIST sample")
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(f[0], "id="), 10, 64)
+	if err != nil {
+		t.Fatalf("CLIENT LIST sample: %v", err)
+	}
+	return id
 }

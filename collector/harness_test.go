@@ -16,7 +16,7 @@ import (
 // testdata/samples and the design notes' samples README).
 const samplesDir = "testdata/samples"
 
-var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0"}
+var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0", "redis-8.0", "valkey-8.1", "valkey-9.1"}
 
 // scrapers are the collectors under test, in the exporter's order.
 func scrapers() []collector.Scraper {

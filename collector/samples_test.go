@@ -435,7 +435,27 @@ var sampleExpectations = map[string]string{
 	"redis-7.2":  serverInfo("redis", "7.2.6") + infoCommon + evicted + aclDenied + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24337") + aclLogMaxLength + aclLog + aclLogLost,
 	"redis-7.4":  serverInfo("redis", "7.4.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24382") + aclLogMaxLength + aclLog + aclLogLost,
 	"valkey-8.0": serverInfo("valkey", "8.0.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24636") + aclLogMaxLength + aclLog + aclLogLost,
+	"redis-8.0":  serverInfo("redis", "8.0.6") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("39029") + aclLogMaxLength + aclLog + aclLogLost + moduleVectorset,
+	"valkey-8.1": serverInfo("valkey", "8.1.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("36039") + aclLogMaxLength + aclLog + aclLogLost,
+	"valkey-9.1": serverInfo("valkey", "9.1.2") + infoCommon + evicted + aclDenied + aclDeniedDB + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("42163") + aclLogMaxLength + aclLog + aclLogLost + moduleLua,
 }
+
+// Redis 8 lists its built-in vector sets as a module, Valkey 9 its Lua
+// engine: no module was loaded.
+const moduleVectorset = `
+		redis_security_module_info{name="vectorset",version="1"} 1
+`
+const moduleLua = `
+		redis_security_module_info{name="lua",version="1"} 1
+`
+
+// aclDeniedDB: Valkey 9 counts denials by its per-database rules and of
+// client certificates (tls-auth-clients-user).
+const aclDeniedDB = `
+		redis_security_acl_denied_total{reason="db"} 0
+		redis_security_acl_denied_total{reason="tls_cert"} 0
+`
+
 
 func TestSamples(t *testing.T) {
 	for _, v := range sampleVersions {

@@ -12,7 +12,7 @@ import (
 
 const samplesDir = "../../testdata/samples"
 
-var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0"}
+var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0", "redis-8.0", "valkey-8.1", "valkey-9.1"}
 
 // The SHA-256 hashes of the sample scenario's passwords: "password" (alice),
 // "carolpw" (carol) and "s3cret-default" (default and ops).

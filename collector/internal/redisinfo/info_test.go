@@ -13,7 +13,7 @@ import (
 // that the tests do not depend on anything outside the module).
 const samplesDir = "../../testdata/samples"
 
-var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0"}
+var sampleVersions = []string{"redis-6.2", "redis-7.0", "redis-7.2", "redis-7.4", "valkey-8.0", "redis-8.0", "valkey-8.1", "valkey-9.1"}
 
 // sampleInfo returns the INFO ALL text recorded from version.
 func sampleInfo(tb testing.TB, version string) string {
