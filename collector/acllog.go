@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/acllog"
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
 var (
@@ -132,6 +133,10 @@ func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logge
 	reasons := append([]string(nil), aclLogReasons...)
 	if facts.Server.CompatVersion.AtLeast(6, 2) {
 		reasons = append(reasons, "channel")
+	}
+	// Valkey 9's per-database rules (db=) log their denials as "database".
+	if facts.Server.Flavor == redisinfo.FlavorValkey && facts.Server.Version.AtLeast(9, 0) {
+		reasons = append(reasons, "database")
 	}
 	perReason := map[string]int{}
 	newest := map[string]float64{}

@@ -30,6 +30,8 @@ var (
 		"1 if the plaintext port is open (port > 0).")
 	tlsClientAuthDesc = newDesc("tls_client_auth",
 		"1 for the configured tls-auth-clients mode.", "mode")
+	tlsClientCertUserDesc = newDesc("tls_client_certificate_user_field",
+		"1 for the configured tls-auth-clients-user (Valkey 9+): off, or the certificate field (CN, URI) whose value logs a client in as the ACL user of that name, without a password.", "field")
 	tlsProtocolDesc = newDesc("tls_protocol_enabled",
 		"1 if tls-protocols allows the protocol (empty = TLSv1.2 and TLSv1.3).", "protocol")
 	tlsReplicationDesc = newDesc("tls_replication_enabled",
@@ -74,7 +76,7 @@ var tlsProtocols = []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
 // only, never a glob (a glob such as tls-* returns tls-key-file-pass).
 var configParams = []string{
 	"bind", "port", "tls-port", "protected-mode", "unixsocket", "unixsocketperm",
-	"tls-auth-clients", "tls-protocols", "tls-replication", "tls-cluster",
+	"tls-auth-clients", "tls-auth-clients-user", "tls-protocols", "tls-replication", "tls-cluster",
 	"client-output-buffer-limit", "client-query-buffer-limit", "proto-max-bulk-len",
 	"timeout", "tcp-keepalive", "maxmemory", "maxmemory-clients",
 	"enable-debug-command", "enable-module-command", "enable-protected-configs",
@@ -105,7 +107,7 @@ func (Config) Plan(p *Plan) {
 // Describe implements Scraper.
 func (Config) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{protectedModeDesc, bindAllDesc, bindNonLoopbackDesc, unixsocketPermDesc,
-		unixsocketWorldDesc, tlsEnabledDesc, plaintextEnabledDesc, tlsClientAuthDesc, tlsProtocolDesc,
+		unixsocketWorldDesc, tlsEnabledDesc, plaintextEnabledDesc, tlsClientAuthDesc, tlsClientCertUserDesc, tlsProtocolDesc,
 		tlsReplicationDesc, tlsClusterDesc, outputBufferLimitDesc, outputBufferSoftSecondsDesc,
 		queryBufferLimitDesc, protoMaxBulkLenDesc, idleTimeoutDesc, tcpKeepaliveDesc, maxmemoryDesc,
 		maxmemoryClientsDesc, enableConfigDesc, persistencePathDesc, persistencePathSuspiciousDesc,
@@ -220,6 +222,19 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 		} else {
 			for _, m := range []string{"yes", "optional", "no"} {
 				gauge(ch, tlsClientAuthDesc, boolValue(m == mode), m)
+			}
+		}
+	}
+	// Valkey 9 can log a client in by a field of its verified certificate;
+	// servers without the setting report nothing.
+	if v, ok := c.get("tls-auth-clients-user"); ok {
+		field := strings.ToLower(v)
+		values := map[string]string{"off": "off", "cn": "CN", "uri": "URI"}
+		if _, known := values[field]; !known {
+			c.fail("tls-auth-clients-user", fmt.Errorf("unknown value %q", v))
+		} else {
+			for _, f := range []string{"off", "cn", "uri"} {
+				gauge(ch, tlsClientCertUserDesc, boolValue(f == field), values[f])
 			}
 		}
 	}

@@ -61,7 +61,7 @@ var aclDeniedReasons = []struct{ field, reason string }{
 	{"acl_access_denied_key", "key"},
 	{"acl_access_denied_channel", "channel"},
 	{"acl_access_denied_tls_cert", "tls_cert"},
-	{"acl_access_denied_db", "db"}, // Valkey 9: per-database ACL rules
+	{"acl_access_denied_db", "database"}, // Valkey 9: per-database ACL rules (ACL LOG reason "database")
 }
 
 // securityErrorCodes are the errorstats codes exported.

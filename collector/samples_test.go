@@ -126,6 +126,7 @@ var familyTypes = map[string]string{
 	"redis_security_tls_enabled":                              "gauge",
 	"redis_security_plaintext_enabled":                        "gauge",
 	"redis_security_tls_client_auth":                          "gauge",
+	"redis_security_tls_client_certificate_user_field":        "gauge",
 	"redis_security_tls_protocol_enabled":                     "gauge",
 	"redis_security_tls_replication_enabled":                  "gauge",
 	"redis_security_tls_cluster_enabled":                      "gauge",
@@ -437,7 +438,7 @@ var sampleExpectations = map[string]string{
 	"valkey-8.0": serverInfo("valkey", "8.0.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24636") + aclLogMaxLength + aclLog + aclLogLost,
 	"redis-8.0":  serverInfo("redis", "8.0.6") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("39029") + aclLogMaxLength + aclLog + aclLogLost + moduleVectorset,
 	"valkey-8.1": serverInfo("valkey", "8.1.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("36039") + aclLogMaxLength + aclLog + aclLogLost,
-	"valkey-9.1": serverInfo("valkey", "9.1.2") + infoCommon + evicted + aclDenied + aclDeniedDB + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("42163") + aclLogMaxLength + aclLog + aclLogLost + moduleLua,
+	"valkey-9.1": serverInfo("valkey", "9.1.2") + infoCommon + evicted + aclDenied + aclDeniedDB + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("45833") + aclLogMaxLength + aclLog + aclLogLost + moduleLua,
 }
 
 // Redis 8 lists its built-in vector sets as a module, Valkey 9 its Lua
@@ -449,13 +450,17 @@ const moduleLua = `
 		redis_security_module_info{name="lua",version="1"} 1
 `
 
-// aclDeniedDB: Valkey 9 counts denials by its per-database rules and of
+// aclDeniedDB: Valkey 9 counts and logs denials by its per-database rules,
+// and counts those of
 // client certificates (tls-auth-clients-user).
 const aclDeniedDB = `
-		redis_security_acl_denied_total{reason="db"} 0
+		redis_security_acl_denied_total{reason="database"} 0
+		redis_security_acl_log_entries{reason="database"} 0
+		redis_security_tls_client_certificate_user_field{field="off"} 1
+		redis_security_tls_client_certificate_user_field{field="CN"} 0
+		redis_security_tls_client_certificate_user_field{field="URI"} 0
 		redis_security_acl_denied_total{reason="tls_cert"} 0
 `
-
 
 func TestSamples(t *testing.T) {
 	for _, v := range sampleVersions {

@@ -282,6 +282,7 @@ func TestConfigMalformedValues(t *testing.T) {
 	for k, v := range map[string]string{
 		"timeout":                    "forever",
 		"tls-auth-clients":           "sometimes",
+		"tls-auth-clients-user":      "email",
 		"tls-protocols":              "SSLv3",
 		"client-output-buffer-limit": "normal 0 0",
 		"enable-debug-command":       "perhaps",
@@ -318,7 +319,7 @@ func TestConfigMalformedValues(t *testing.T) {
 	if err == nil {
 		t.Fatal("config scraper: no error for malformed values")
 	}
-	for _, param := range []string{"protected-mode", "timeout", "tls-auth-clients", "tls-protocols",
+	for _, param := range []string{"protected-mode", "timeout", "tls-auth-clients", "tls-auth-clients-user", "tls-protocols",
 		"client-output-buffer-limit", "enable-debug-command", "maxmemory-clients", "maxmemory", "unixsocketperm"} {
 		if !strings.Contains(err.Error(), "CONFIG "+param+":") {
 			t.Errorf("error does not name %s: %v", param, err)

@@ -43,7 +43,7 @@ user ops on >s3cret-default ~* &* +@all
 var securityParams = []string{"enable-protected-configs", "dbfilename", "unixsocket", "unixsocketperm",
 	"maxclients", "timeout", "maxmemory", "port", "client-output-buffer-limit", "tls-port",
 	"enable-module-command", "enable-debug-command", "protected-mode", "dir", "tls-protocols",
-	"tls-auth-clients", "acllog-max-len"}
+	"tls-auth-clients", "acllog-max-len", "tls-auth-clients-user"}
 
 func main() {
 	server := flag.String("server", "", "redis-server or valkey-server binary")
