@@ -259,3 +259,40 @@ func TestChecksDocumentsEveryCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestRunbookURLsResolve: every runbook_url of the alert rules and of their
+// promtool tests points at a heading of docs/runbooks.md, through the
+// repository's GitHub address.
+func TestRunbookURLsResolve(t *testing.T) {
+	runbooks := anchors(pages(t)["docs/runbooks.md"])
+	files, err := filepath.Glob(filepath.Join(root, "alerts", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, _ := filepath.Glob(filepath.Join(root, "alerts", "tests", "*.yml"))
+	files = append(files, tests...)
+	urlRE := regexp.MustCompile(`runbook_url: *(\S+)`)
+	const prefix = "https://github.com/redis-security/redis_security_exporter/blob/main/docs/runbooks.md#"
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range urlRE.FindAllStringSubmatch(string(b), -1) {
+			n++
+			url := strings.Trim(m[1], `"'`)
+			anchor, ok := strings.CutPrefix(url, prefix)
+			if !ok {
+				t.Errorf("%s: runbook_url %s does not start with %s", f, url, prefix)
+				continue
+			}
+			if !runbooks[anchor] {
+				t.Errorf("%s: runbook_url %s: docs/runbooks.md has no heading for #%s: add a section for the alert there", f, url, anchor)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d runbook_url found in alerts/: the rules should have one per alert", n)
+	}
+}
