@@ -1,16 +1,21 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redis-security/redis_security_exporter/collector"
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
 	"github.com/redis-security/redis_security_exporter/exporter"
 	"github.com/redis-security/redis_security_exporter/probe"
 )
@@ -89,7 +94,7 @@ func descLabels(d *prometheus.Desc) []string {
 // exporterDescs is every metric description of /metrics and /probe: the
 // target's collectors (all of them, opt-in ones included), the build info,
 // and the multi-target endpoints' own metrics.
-func exporterDescs(t *testing.T) map[string]*prometheus.Desc {
+func exporterDescs(t *testing.T) (descs map[string]*prometheus.Desc, served map[string]string) {
 	t.Helper()
 	tg, err := exporter.NewTarget(exporter.Options{Address: exporter.Address{Network: "tcp", Addr: "127.0.0.1:1"}, Scrapers: allScrapers()})
 	if err != nil {
@@ -107,11 +112,28 @@ func exporterDescs(t *testing.T) map[string]*prometheus.Desc {
 	defer reloader.Prober().Close()
 	ch := make(chan *prometheus.Desc, 256)
 	go func() { tg.Describe(ch); newBuildInfo().Describe(ch); reloader.Describe(ch); close(ch) }()
-	out := map[string]*prometheus.Desc{}
+	descs = map[string]*prometheus.Desc{}
 	for d := range ch {
-		out[descName(d)] = d
+		descs[descName(d)] = d
 	}
-	return out
+
+	// What newMux really serves on /metrics (its own registry included),
+	// against a target that is down: the exporter's self-metrics and the
+	// scrape health, with their types.
+	mux, err := newMux(config{telemetryPath: "/metrics", scrapeTimeoutD: 2 * time.Second, configFile: cfgFile}, tg, reloader, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	served = map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (redis_security_\w+) (\w+)$`).FindAllStringSubmatch(rec.Body.String(), -1) {
+		served[m[1]] = m[2]
+	}
+	if served["redis_security_up"] == "" {
+		t.Fatalf("/metrics of a down target has no redis_security_up:\n%s", rec.Body.String())
+	}
+	return descs, served
 }
 
 // TestDocsMetricsDocumentsEveryMetric: docs/metrics.md has one row per metric
@@ -144,7 +166,7 @@ func TestDocsMetricsDocumentsEveryMetric(t *testing.T) {
 		}
 		documented[name] = documentedLabels(r[2])
 	}
-	descs := exporterDescs(t)
+	descs, served := exporterDescs(t)
 	if len(descs) < 50 {
 		t.Fatalf("only %d metric descriptions: the exporter's Describe is not what this test expects", len(descs))
 	}
@@ -156,6 +178,20 @@ func TestDocsMetricsDocumentsEveryMetric(t *testing.T) {
 		}
 		if want := descLabels(d); strings.Join(want, ",") != strings.Join(labels, ",") {
 			t.Errorf("docs/metrics.md: %s has labels %v, the exporter %v: fix its labels cell", name, labels, want)
+		}
+	}
+	types := map[string]string{}
+	for _, r := range rows {
+		if len(r) >= 4 {
+			types[strings.Trim(r[0], "`")] = r[1]
+		}
+	}
+	for name, typ := range served {
+		if descs[name] == nil {
+			t.Errorf("/metrics serves %s (%s), which this test's Describe set lacks: document it in docs/metrics.md and add its collector to exporterDescs", name, typ)
+		}
+		if _, ok := documented[name]; ok && types[name] != typ {
+			t.Errorf("docs/metrics.md: %s has type %q, /metrics serves it as %q", name, types[name], typ)
 		}
 	}
 	for name := range documented {
@@ -275,6 +311,54 @@ func checkDocumentedDefault(t *testing.T, name string, isBool bool, def []string
 	default:
 		if !strings.Contains(cell, "`"+value+"`") {
 			t.Errorf("docs/flags.md: --%s defaults to %q, the row says %q: write it as `%s`", name, value, cell, value)
+		}
+	}
+}
+
+// TestDocsMetricsTypes: the type docs/metrics.md gives each metric is the one
+// a scrape of a real redis-server serves, and the scrape serves no metric the
+// page lacks.
+func TestDocsMetricsTypes(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, r := range docTableRows(t, string(doc), regexp.MustCompile("^`redis_security_[a-z0-9_]+`$")) {
+		if len(r) >= 2 {
+			types[strings.Trim(r[0], "`")] = r[1]
+		}
+	}
+	srv := redistest.Start(t, "")
+	tg, err := exporter.NewTarget(exporter.Options{Address: exporter.Address{Network: "tcp", Addr: srv.Addr()}, Scrapers: allScrapers()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	handler := exporter.MetricsHandler(tg, prometheus.NewRegistry(), exporter.HandlerOptions{DefaultTimeout: 10 * time.Second, Logger: log.NewNopLogger()})
+	served := map[string]string{}
+	for i := 0; i < 2; i++ { // the second scrape has what the first one's replies enable (CLIENT LIST)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		for _, m := range regexp.MustCompile(`(?m)^# TYPE (redis_security_\w+) (\w+)$`).FindAllStringSubmatch(rec.Body.String(), -1) {
+			served[m[1]] = m[2]
+		}
+		if !strings.Contains(rec.Body.String(), "redis_security_up 1") {
+			t.Fatalf("scrape %d not up:\n%s", i, rec.Body.String())
+		}
+	}
+	if len(served) < 40 {
+		t.Fatalf("only %d metrics served by a default redis-server: %v", len(served), served)
+	}
+	for name, typ := range served {
+		doc, ok := types[name]
+		if !ok {
+			t.Errorf("metric %s (%s) is served but not documented in docs/metrics.md: add a row for it", name, typ)
+			continue
+		}
+		if doc != typ {
+			t.Errorf("docs/metrics.md: %s has type %q, a scrape serves it as %q", name, doc, typ)
 		}
 	}
 }
