@@ -13,10 +13,11 @@ import (
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
 )
 
-// readmeYAML returns the README's yaml code block that contains marker.
-func readmeYAML(t *testing.T, marker string) string {
+// docYAML returns the yaml code block of docs/multi-target.md that contains
+// marker: the documented configuration is the one the test runs.
+func docYAML(t *testing.T, marker string) string {
 	t.Helper()
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("docs/multi-target.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,13 +26,13 @@ func readmeYAML(t *testing.T, marker string) string {
 			return m[1]
 		}
 	}
-	t.Fatalf("README has no yaml block containing %q", marker)
+	t.Fatalf("docs/multi-target.md has no yaml block containing %q", marker)
 	return ""
 }
 
-// TestProbeWithPrometheus: a real Prometheus with the README's http_sd
+// TestProbeWithPrometheus: a real Prometheus with the documented http_sd
 // configuration discovers every node of a real Redis Cluster through the
-// exporter and scrapes each one through /probe, with the README's
+// exporter and scrapes each one through /probe, with the documented
 // relabelling; and a Sentinel's servers through the same pattern.
 func TestProbeWithPrometheus(t *testing.T) {
 	t.Parallel()
@@ -51,8 +52,8 @@ func TestProbeWithPrometheus(t *testing.T) {
 	exp := startExporter(t, nil, "--config.file="+cfgFile)
 	exporterAddr := strings.TrimPrefix(exp.url, "http://")
 
-	// The README's configuration, pointed at this exporter and seed.
-	scrape := readmeYAML(t, "/discover/cluster")
+	// The documented configuration, pointed at this exporter and seed.
+	scrape := docYAML(t, "/discover/cluster")
 	scrape = strings.ReplaceAll(scrape, "redis-security-exporter:9379", exporterAddr)
 	scrape = strings.ReplaceAll(scrape, "10.20.1.7:7000", nodes[1].Addr())
 	scrape = strings.ReplaceAll(scrape, "refresh_interval: 60s", "refresh_interval: 1s")

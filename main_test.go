@@ -27,8 +27,6 @@ import (
 
 	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
-	"github.com/redis-security/redis_security_exporter/exporter"
-	"github.com/redis-security/redis_security_exporter/probe"
 )
 
 // TestMain lets the tests run the exporter as a real process: the test binary
@@ -408,52 +406,6 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	}
 }
 
-// TestREADMEDocumentsEveryMetric: every metric the exporter can emit is in the
-// README's metric reference.
-func TestREADMEDocumentsEveryMetric(t *testing.T) {
-	t.Parallel()
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Metrics documented on a branch wait in docs/incoming/ until the lead
-	// folds them into the README at merge (RULES.md).
-	incoming, _ := filepath.Glob("docs/incoming/*.md")
-	for _, f := range incoming {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readme = append(append(readme, '\n'), b...)
-	}
-	tg, err := exporter.NewTarget(exporter.Options{Address: exporter.Address{Network: "tcp", Addr: "127.0.0.1:1"}, Scrapers: allScrapers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	cfgFile := filepath.Join(t.TempDir(), "config.yml")
-	os.WriteFile(cfgFile, []byte("modules:\n  m:\n    allowed_targets: [\"127.0.0.1:1\"]\n"), 0o600)
-	reloader, err := probe.NewReloader(cfgFile, probe.Defaults{Options: collector.DefaultOptions(), Enabled: map[string]bool{"info": true}}, probe.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reloader.Prober().Close()
-	ch := make(chan *prometheus.Desc, 256)
-	go func() {
-		tg.Describe(ch)
-		newBuildInfo().Describe(ch)
-		reloader.Describe(ch)
-		collector.NewVulnerabilityTableCollector(nil, "").Describe(ch)
-		close(ch)
-	}()
-	for d := range ch {
-		name := descName(d)
-		if !strings.Contains(string(readme), "`"+name+"`") {
-			t.Errorf("README does not document %s", name)
-		}
-	}
-}
-
 func allScrapers() []collector.Scraper {
 	var s []collector.Scraper
 	for _, e := range collector.All(collector.DefaultOptions()) {
@@ -568,19 +520,6 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "scrape-secret") || strings.Contains(logs.String(), string(hash)) {
 		t.Error("the basic auth secret leaked into the logs")
-	}
-}
-
-// TestREADMEListsEveryCheck: every check id is documented with its severity.
-func TestREADMEListsEveryCheck(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range collector.Checks {
-		if !strings.Contains(string(readme), fmt.Sprintf("| `%s` | %s |", c.ID, c.Severity)) {
-			t.Errorf("README does not list check %s (%s)", c.ID, c.Severity)
-		}
 	}
 }
 

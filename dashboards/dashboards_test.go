@@ -185,7 +185,7 @@ func loadDashboards(t *testing.T) []dashboardFile {
 	}
 	for f := range seen {
 		if _, ok := dashboardTitles[f]; !ok {
-			t.Errorf("%s is not a known dashboard: add it to dashboardTitles (and to the README)", f)
+			t.Errorf("%s is not a known dashboard: add it to dashboardTitles (and to docs/dashboards.md)", f)
 		}
 	}
 	return out
@@ -823,7 +823,7 @@ func recordingRules(t *testing.T) map[string]bool {
 }
 
 // TestProvisioningExample: the provisioning files are valid Grafana
-// provisioning YAML, the README shows how to use them, and it names every
+// provisioning YAML, docs/dashboards.md shows how to use them, and it names every
 // dashboard.
 func TestProvisioningExample(t *testing.T) {
 	// The fields of Grafana's provisioning files; decoding is strict, so a
@@ -869,29 +869,21 @@ func TestProvisioningExample(t *testing.T) {
 		t.Errorf("datasource: want the default prometheus datasource (proxy access) with a uid, url and timeInterval, got %+v", ds)
 	}
 
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/dashboards.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := string(readme)
-	i := strings.Index(section, "\n## Dashboards\n")
-	if i < 0 {
-		t.Fatal(`README has no "## Dashboards" section`)
-	}
-	section = section[i+1:]
-	if j := strings.Index(section[3:], "\n## "); j >= 0 {
-		section = section[:j+3]
-	}
+	section := string(doc)
 	for _, want := range []string{"dashboards/redis-security-fleet.json", "dashboards/redis-security-instance.json",
 		"dashboards/provisioning/dashboards/redis-security.yaml", "dashboards/provisioning/datasources/prometheus.yaml",
 		providers.Providers[0].Options.Path} {
 		if !strings.Contains(section, want) {
-			t.Errorf("README's Dashboards section does not mention %s", want)
+			t.Errorf("docs/dashboards.md does not mention %s", want)
 		}
 	}
 	for _, title := range dashboardTitles {
 		if !strings.Contains(section, title) {
-			t.Errorf("README's Dashboards section does not name %q", title)
+			t.Errorf("docs/dashboards.md does not name %q", title)
 		}
 	}
 }
