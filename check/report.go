@@ -76,6 +76,15 @@ type TargetReport struct {
 	Findings []Finding `json:"findings"`
 	// NotEvaluated are the checks of collector.Checks not in Findings.
 	NotEvaluated []NotEvaluated `json:"not_evaluated"`
+	// Files are the files an offline audit read (the config, its includes,
+	// the ACL file).
+	Files []string `json:"files,omitempty"`
+	// Notes say how the target was audited ("no --server-version: the
+	// defaults of 8.2.0 were assumed").
+	Notes []string `json:"notes,omitempty"`
+	// Warnings are problems that did not stop the audit (an unknown
+	// directive of an offline audit).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Finding is one evaluated check.

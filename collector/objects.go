@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/redis-security/redis_security_exporter/collector/internal/netclass"
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 	"github.com/redis-security/redis_security_exporter/collector/internal/vuln"
@@ -243,3 +246,21 @@ var (
 	plaintextListeners = listenerObjects(func(tr, _ string) bool { return tr == "tcp" })
 	unixListeners      = listenerObjects(func(tr, _ string) bool { return tr == "unix" })
 )
+
+// ServerOf names the server of a scrape from its server_info series
+// ("redis 7.0.15", "valkey 8.1.1"); "" when the scrape has none.
+func ServerOf(metrics []prometheus.Metric) string {
+	var pb dto.Metric
+	for _, m := range metrics {
+		if m.Desc() != serverInfoDesc {
+			continue
+		}
+		pb.Reset()
+		if m.Write(&pb) != nil {
+			return ""
+		}
+		s := sample{labels: pb.Label}
+		return s.label("flavor") + " " + s.label("version")
+	}
+	return ""
+}
