@@ -708,6 +708,19 @@ func TestCheckCommand(t *testing.T) {
 	if _, code := runMain(t, nil, "check", "--fail-on", "severe", open.Addr()); code != 2 {
 		t.Errorf("bad --fail-on: exit %d, want 2", code)
 	}
+	// Every output format keeps --fail-on's exit codes.
+	for _, format := range []string{"sarif", "junit"} {
+		out, code := runMain(t, nil, "check", "--output", format, open.Addr())
+		if code != 1 || !strings.Contains(out, "default_user_nopass") {
+			t.Errorf("--output %s: exit %d, want 1\n%s", format, code, out)
+		}
+		if _, code := runMain(t, nil, "check", "--output", format, "--fail-on", "critical", open.Addr()); code != 0 {
+			t.Errorf("--output %s --fail-on critical: exit %d, want 0", format, code)
+		}
+	}
+	if _, code := runMain(t, nil, "check", "--output", "yaml", open.Addr()); code != 2 {
+		t.Errorf("--output yaml: exit %d, want 2", code)
+	}
 }
 
 // TestLandingPageInBrowser: the landing page shows the default target's
