@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/redis-security/redis_security_exporter/collector"
 )
@@ -61,9 +60,9 @@ func where(f Finding) string {
 	return fmt.Sprintf("%s:%d", f.Location.File, f.Location.Line)
 }
 
-// WriteText writes readable tables: failing checks first with what they are
-// about (and, offline, where), then the passing ones, then those not
-// evaluated with the reason.
+// WriteText writes a readable report per target: each failing check with
+// what it is about (and, offline, where) and its remediation, then the
+// passing ones, then those not evaluated with the reason.
 func WriteText(w io.Writer, r Report) error {
 	for i, t := range r.Targets {
 		if i > 0 {
@@ -86,26 +85,25 @@ func WriteText(w io.Writer, r Report) error {
 			fmt.Fprintf(w, "note: %s\n", n)
 		}
 		fmt.Fprintln(w)
-		offline := t.Kind == Offline
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		if offline {
-			fmt.Fprintln(tw, "SEVERITY\tCHECK\tSTATUS\tWHERE\tOBJECTS\tREMEDIATION")
-		} else {
-			fmt.Fprintln(tw, "SEVERITY\tCHECK\tSTATUS\tOBJECTS\tREMEDIATION")
-		}
+		// Failing checks as blocks (their objects can be long lists), the
+		// passing ones on a line.
+		var passing []string
 		for _, f := range t.Findings {
-			status, objects, remediation, loc := "ok", "", "", ""
-			if f.Failed {
-				status, objects, remediation, loc = "FAIL", objectNames(f), f.Remediation, where(f)
+			if !f.Failed {
+				passing = append(passing, f.Check)
+				continue
 			}
-			if offline {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Check, status, loc, objects, remediation)
-			} else {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Check, status, objects, remediation)
+			fmt.Fprintf(w, "FAIL %-8s %s: %s\n", f.Severity, f.Check, f.Title)
+			if o := objectNames(f); o != "" {
+				fmt.Fprintf(w, "     objects: %s\n", o)
 			}
+			if l := where(f); l != "" {
+				fmt.Fprintf(w, "     where:   %s\n", l)
+			}
+			fmt.Fprintf(w, "     fix:     %s\n", f.Remediation)
 		}
-		if err := tw.Flush(); err != nil {
-			return err
+		if len(passing) > 0 {
+			fmt.Fprintf(w, "\nok: %s\n", strings.Join(passing, ", "))
 		}
 		if len(t.NotEvaluated) > 0 {
 			fmt.Fprintln(w, "\nnot evaluated:")
