@@ -748,7 +748,8 @@ func TestLandingPageInBrowser(t *testing.T) {
 		return out
 	}
 	dom := string(browse("--dump-dom", p.url+"/"))
-	for _, want := range []string{"Findings for redis://" + srv.Addr(), `class="rse-findings"`, "<code>default_user_nopass</code>", "FAIL", "ACL SETUSER default resetpass"} {
+	for _, want := range []string{"Findings for redis://" + srv.Addr(), `class="rse-findings"`, "<code>default_user_nopass</code>", "FAIL", "ACL SETUSER default resetpass",
+		`<td class="rse-objects"><code>default</code></td>`, "<code>FLUSHALL</code>"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)
 		}
