@@ -28,6 +28,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	sloggokit "github.com/tjhop/slog-gokit"
 
+	"github.com/redis-security/redis_security_exporter/check"
 	"github.com/redis-security/redis_security_exporter/collector"
 	rseconfig "github.com/redis-security/redis_security_exporter/config"
 	"github.com/redis-security/redis_security_exporter/exporter"
@@ -180,11 +181,11 @@ func newApp(cfg *config) *kingpin.Application {
 	}
 
 	app.Command("serve", "Serve the metrics of --redis.addr (the default command).").Default()
-	check := app.Command("check", "Audit the targets once and print the posture checks; exit 0 when nothing at or above --fail-on fails, 1 when something does, 2 when a target could not be audited.")
-	check.Arg("target", "Redis/Valkey addresses, as --redis.addr.").Required().StringsVar(&cfg.checkTargets)
-	check.Flag("output", "Report format: text or json.").Default("text").StringVar(&cfg.checkOutput)
-	check.Flag("fail-on", "Exit 1 when a check of this severity or above fails: critical, high, medium or low.").Default("high").StringVar(&cfg.checkFailOn)
-	check.Flag("module", "Audit through this module of --config.file (its credentials, TLS, collectors and allowed_targets) instead of the --redis.* and --tls.* flags.").StringVar(&cfg.checkModule)
+	checkCmd := app.Command("check", "Audit the targets once and print the posture checks; exit 0 when nothing at or above --fail-on fails, 1 when something does, 2 when a target could not be audited.")
+	checkCmd.Arg("target", "Redis/Valkey addresses, as --redis.addr.").Required().StringsVar(&cfg.checkTargets)
+	checkCmd.Flag("output", "Report format: text (tables), json ({\"targets\": [...]} with each finding's objects), sarif (SARIF 2.1.0 for code scanning: a rule per check, a result per failing check) or junit (JUnit XML: a testcase per check).").Default("text").StringVar(&cfg.checkOutput)
+	checkCmd.Flag("fail-on", "Exit 1 when a check of this severity or above fails: critical, high, medium or low. Exit codes: 0 nothing at or above it fails, 1 something does, 2 a target could not be audited or the flags are invalid.").Default("high").StringVar(&cfg.checkFailOn)
+	checkCmd.Flag("module", "Audit through this module of --config.file (its credentials, TLS, collectors and allowed_targets) instead of the --redis.* and --tls.* flags.").StringVar(&cfg.checkModule)
 
 	cfg.web = kingpinflag.AddFlags(app, ":9379")
 	for flag, env := range map[string]string{
@@ -460,15 +461,15 @@ func oneOf(v string, allowed ...string) bool {
 }
 
 // runCheck is the check command: a one-shot audit of every target, with the
-// flags the exporter serves with.
+// flags the exporter serves with; package check runs it and writes the report.
 func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout io.Writer) int {
 	failOn, ok := collector.ParseSeverity(cfg.checkFailOn)
 	if !ok {
 		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--fail-on %q: want critical, high, medium or low", cfg.checkFailOn))
 		return 2
 	}
-	if cfg.checkOutput != "text" && cfg.checkOutput != "json" {
-		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--output %q: want text or json", cfg.checkOutput))
+	if !check.ValidFormat(cfg.checkOutput) {
+		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--output %q: want %s", cfg.checkOutput, strings.Join(check.Formats, ", ")))
 		return 2
 	}
 	builder, err := newTargets(cfg, logger, getenv)
@@ -487,37 +488,16 @@ func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout 
 			return module.NewTarget(ctx, addr, nil, logger)
 		}
 	}
-	var audits []exporter.Audit
-	for _, addr := range cfg.checkTargets {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.scrapeTimeoutD)
-		target, err := newTarget(ctx, addr)
-		if err != nil {
-			cancel()
-			level.Error(logger).Log("msg", "cannot audit the target", "err", err)
-			return 2
-		}
-		audits = append(audits, target.Audit(ctx))
-		cancel()
-		target.Close()
+	report, err := check.RunLive(cfg.checkTargets, cfg.scrapeTimeoutD, newTarget)
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot audit the target", "err", err)
+		return 2
 	}
-	write := exporter.WriteText
-	if cfg.checkOutput == "json" {
-		write = exporter.WriteJSON
-	}
-	if err := write(stdout, audits); err != nil {
+	if err := check.Write(stdout, report, cfg.checkOutput, version.Version); err != nil {
 		level.Error(logger).Log("msg", "writing the report", "err", err)
 		return 2
 	}
-	code := 0
-	for _, a := range audits {
-		switch {
-		case !a.Up:
-			return 2
-		case a.Failing(failOn):
-			code = 1
-		}
-	}
-	return code
+	return report.ExitCode(failOn)
 }
 
 // loadModule loads --config.file and returns check's --module.

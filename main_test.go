@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -580,6 +581,8 @@ func TestCheckCommand(t *testing.T) {
 	var report struct {
 		Targets []struct {
 			Target   string `json:"target"`
+			Kind     string `json:"kind"`
+			Server   string `json:"server"`
 			Up       bool   `json:"up"`
 			Error    string `json:"error"`
 			Findings []struct {
@@ -588,8 +591,18 @@ func TestCheckCommand(t *testing.T) {
 				Failed      bool   `json:"failed"`
 				Title       string `json:"title"`
 				Remediation string `json:"remediation"`
+				Objects     []struct {
+					Kind      string `json:"kind"`
+					Name      string `json:"name"`
+					Severity  string `json:"severity"`
+					FixedIn   string `json:"fixed_in"`
+					Transport string `json:"transport"`
+				} `json:"objects"`
 			} `json:"findings"`
-			NotEvaluated []string `json:"not_evaluated"`
+			NotEvaluated []struct {
+				Check  string `json:"check"`
+				Reason string `json:"reason"`
+			} `json:"not_evaluated"`
 		} `json:"targets"`
 	}
 	dec := json.NewDecoder(strings.NewReader(out))
@@ -612,8 +625,34 @@ func TestCheckCommand(t *testing.T) {
 		}
 		seen[f.Check] = true
 	}
-	for _, id := range report.Targets[0].NotEvaluated {
-		seen[id] = true
+	for _, n := range report.Targets[0].NotEvaluated {
+		if n.Reason == "" {
+			t.Errorf("not evaluated %s without a reason", n.Check)
+		}
+		seen[n.Check] = true
+	}
+	// Findings name their objects: the open server's default user, and the
+	// CVEs of its version with severity and fixed-in release.
+	objects := map[string][]string{}
+	for _, f := range report.Targets[0].Findings {
+		for _, o := range f.Objects {
+			objects[f.Check] = append(objects[f.Check], o.Kind+":"+o.Name)
+			if o.Kind == "cve" && (o.Severity == "" || !strings.HasPrefix(o.Name, "CVE-")) {
+				t.Errorf("CVE object %+v", o)
+			}
+		}
+		if !f.Failed && len(f.Objects) > 0 {
+			t.Errorf("passing check %s has objects %+v", f.Check, f.Objects)
+		}
+	}
+	if got := objects["default_user_nopass"]; !slices.Equal(got, []string{"user:default"}) {
+		t.Errorf("default_user_nopass objects %v, want [user:default]", got)
+	}
+	if len(objects["known_vulnerabilities"]) == 0 || len(objects["dangerous_command_default_user"]) == 0 {
+		t.Errorf("known_vulnerabilities / dangerous_command_default_user name no objects: %v", objects)
+	}
+	if report.Targets[0].Kind != "live" || !strings.HasPrefix(report.Targets[0].Server, "redis ") && !strings.HasPrefix(report.Targets[0].Server, "valkey ") {
+		t.Errorf("kind %q server %q", report.Targets[0].Kind, report.Targets[0].Server)
 	}
 	if len(seen) != len(collector.Checks) {
 		t.Errorf("findings + not_evaluated cover %d checks, want all %d", len(seen), len(collector.Checks))
@@ -623,6 +662,19 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if _, code := runMain(t, nil, "check", "--fail-on", "severe", open.Addr()); code != 2 {
 		t.Errorf("bad --fail-on: exit %d, want 2", code)
+	}
+	// Every output format keeps --fail-on's exit codes.
+	for _, format := range []string{"sarif", "junit"} {
+		out, code := runMain(t, nil, "check", "--output", format, open.Addr())
+		if code != 1 || !strings.Contains(out, "default_user_nopass") {
+			t.Errorf("--output %s: exit %d, want 1\n%s", format, code, out)
+		}
+		if _, code := runMain(t, nil, "check", "--output", format, "--fail-on", "critical", open.Addr()); code != 0 {
+			t.Errorf("--output %s --fail-on critical: exit %d, want 0", format, code)
+		}
+	}
+	if _, code := runMain(t, nil, "check", "--output", "yaml", open.Addr()); code != 2 {
+		t.Errorf("--output yaml: exit %d, want 2", code)
 	}
 }
 
@@ -651,7 +703,8 @@ func TestLandingPageInBrowser(t *testing.T) {
 		return out
 	}
 	dom := string(browse("--dump-dom", p.url+"/"))
-	for _, want := range []string{"Findings for redis://" + srv.Addr(), `class="rse-findings"`, "<code>default_user_nopass</code>", "FAIL", "ACL SETUSER default resetpass"} {
+	for _, want := range []string{"Findings for redis://" + srv.Addr(), `class="rse-findings"`, "<code>default_user_nopass</code>", "FAIL", "ACL SETUSER default resetpass",
+		`<td class="rse-objects"><code>default</code></td>`, "<code>FLUSHALL</code>"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)
 		}

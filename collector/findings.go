@@ -54,12 +54,19 @@ type Check struct {
 	// was not collected (denied, older version, collector disabled): such a
 	// check is left out rather than reported as passing.
 	eval func(ix *index) (failed, evaluated bool)
+	// objects, when set, names what a failing check is about (which users,
+	// commands, CVEs ...). Only EvaluateWithObjects calls it: /metrics
+	// keeps the objects in the per-object series, not on check_failed.
+	objects func(ix *index) []Object
 }
 
 // Finding is the result of an evaluated check.
 type Finding struct {
 	Check
 	Failed bool
+	// Objects are what the failing check is about; nil when it passed, has
+	// no objects, or came from Evaluate.
+	Objects []Object
 }
 
 var (
@@ -95,14 +102,31 @@ func FindingMetrics(fs []Finding) []prometheus.Metric {
 }
 
 // Evaluate runs every check over the metrics of one scrape, in Checks order.
+// It is what /metrics pays for: verdicts only, no objects.
 func Evaluate(metrics []prometheus.Metric, now time.Time) []Finding {
+	return evaluate(metrics, now, false)
+}
+
+// EvaluateWithObjects is Evaluate plus, for every failing check, the objects
+// it is about: what check and the landing page show. The objects are read
+// from the same index, by the same check, after the verdict.
+func EvaluateWithObjects(metrics []prometheus.Metric, now time.Time) []Finding {
+	return evaluate(metrics, now, true)
+}
+
+func evaluate(metrics []prometheus.Metric, now time.Time, objects bool) []Finding {
 	ix := newIndex(metrics, now)
 	var out []Finding
 	for _, c := range Checks {
 		failed, ok := c.eval(ix)
-		if ok {
-			out = append(out, Finding{Check: c, Failed: failed})
+		if !ok {
+			continue
 		}
+		f := Finding{Check: c, Failed: failed}
+		if objects && failed && c.objects != nil {
+			f.Objects = c.objects(ix)
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -307,7 +331,7 @@ const certificateExpiryWarning = 14 * 24 * time.Hour
 // Checks is every posture check, in report order. IDs are stable: alerts,
 // dashboards and users' silences refer to them.
 var Checks = []Check{
-	{ID: "exposed_without_auth", Severity: Critical,
+	{ID: "exposed_without_auth", objects: remoteListeners, Severity: Critical,
 		Title:       "Reachable beyond loopback and usable without a password",
 		Remediation: "Give the default user a password (ACL SETUSER default on resetpass >PASSWORD, or requirepass) or turn it off (user default off), keep protected-mode yes, and bind only the private addresses clients use (bind 10.0.0.5 127.0.0.1 -::1).",
 		eval:        is1("exposed_without_auth")},
@@ -315,26 +339,26 @@ var Checks = []Check{
 		Title:       "Lua scripts can reach the package library (CVE-2022-0543: remote code execution)",
 		Remediation: "Upgrade the distribution's redis package (Debian/Ubuntu fixed CVE-2022-0543 in 2022); until then deny scripting to everyone: ACL SETUSER <user> -@scripting.",
 		eval:        is1("lua_package_exposed")},
-	{ID: "persistence_path_suspicious", Severity: Critical,
+	{ID: "persistence_path_suspicious", objects: persistencePathObjects, Severity: Critical,
 		Title:       "dir/dbfilename point where a dump becomes code or a login (the CONFIG SET dir attack)",
 		Remediation: "Restore dir and dbfilename (dir /var/lib/redis, dbfilename dump.rdb), find who changed them (ACL LOG, CONFIG SET in MONITOR/audit logs), keep enable-protected-configs no and deny +config|set to applications (-@dangerous).",
 		eval:        is1("persistence_path_suspicious")},
-	{ID: "default_user_nopass", Severity: High,
+	{ID: "default_user_nopass", objects: func(*index) []Object { return []Object{{Kind: "user", Name: "default"}} }, Severity: High,
 		Title:       "The default user accepts any connection without a password",
 		Remediation: "ACL SETUSER default resetpass >PASSWORD (or requirepass PASSWORD), or user default off and named users for every client.",
 		eval: func(ix *index) (bool, bool) {
 			v, ok := ix.value("auth_required")
 			return v == 0, ok
 		}},
-	{ID: "user_nopass", Severity: High,
+	{ID: "user_nopass", objects: enabledUserObjects("acl_user_nopass", "default"), Severity: High,
 		Title:       "An enabled ACL user accepts any password",
 		Remediation: "ACL SETUSER <user> resetpass >PASSWORD for each user with nopass, or turn the user off.",
 		eval:        anyEnabledUser("acl_user_nopass", "default")},
-	{ID: "user_weak_password", Severity: High,
+	{ID: "user_weak_password", objects: enabledUserObjects("acl_user_weak_password", ""), Severity: High,
 		Title:       "An enabled ACL user has a weak or default password",
 		Remediation: "ACL SETUSER <user> resetpass >LONG-RANDOM-PASSWORD (32+ random characters); default passwords such as foobared are the first ones tried.",
 		eval:        anyEnabledUser("acl_user_weak_password", "")},
-	{ID: "dangerous_command_default_user", Severity: High,
+	{ID: "dangerous_command_default_user", objects: func(ix *index) []Object { return objectsOf(ix, "command", "command_allowed", "command", nil) }, Severity: High,
 		Title:       "The default user may run dangerous commands",
 		Remediation: "ACL SETUSER default -@dangerous (or user default off) and give administrators a named user.",
 		eval: func(ix *index) (bool, bool) {
@@ -348,11 +372,11 @@ var Checks = []Check{
 			}
 			return false, true
 		}},
-	{ID: "unixsocket_world_accessible", Severity: High,
+	{ID: "unixsocket_world_accessible", objects: unixListeners, Severity: High,
 		Title:       "Every local user may connect through the unix socket",
 		Remediation: "unixsocketperm 770 (or 700) and put the clients in the socket's group.",
 		eval:        is1("unixsocket_world_accessible")},
-	{ID: "tls_weak_protocol", Severity: High,
+	{ID: "tls_weak_protocol", objects: weakProtocolObjects, Severity: High,
 		Title:       "TLS 1.0 or 1.1 is accepted",
 		Remediation: "tls-protocols \"TLSv1.2 TLSv1.3\".",
 		eval: whenTLS(func(ix *index) (bool, bool) {
@@ -363,7 +387,7 @@ var Checks = []Check{
 			v11, _ := ix.value("tls_protocol_enabled", "protocol", "TLSv1.1")
 			return v1 == 1 || v11 == 1, true
 		})},
-	{ID: "tls_certificate_expiring", Severity: High,
+	{ID: "tls_certificate_expiring", objects: expiringCertificateObjects, Severity: High,
 		Title:       "The server's TLS certificate expires within 14 days",
 		Remediation: "Renew the certificate and load it: CONFIG SET tls-cert-file /path/new.crt (and tls-key-file) reloads without a restart.",
 		eval: func(ix *index) (bool, bool) {
@@ -379,7 +403,7 @@ var Checks = []Check{
 			}
 			return false, true
 		}},
-	{ID: "known_vulnerabilities", Severity: High,
+	{ID: "known_vulnerabilities", objects: vulnerabilityObjects, Severity: High,
 		Title:       "The server's version has known vulnerabilities (an upper bound: distributions backport fixes)",
 		Remediation: "Upgrade to the latest patch release of the branch (see redis_security_vulnerability for the CVEs); if the distribution backports fixes, check its advisories.",
 		eval: func(ix *index) (bool, bool) {
@@ -394,7 +418,7 @@ var Checks = []Check{
 			}
 			return false, true
 		}},
-	{ID: "bind_all_interfaces", Severity: Medium,
+	{ID: "bind_all_interfaces", objects: wildcardListeners, Severity: Medium,
 		Title:       "Listens on every network interface",
 		Remediation: "bind 127.0.0.1 -::1 plus the private addresses clients use, instead of bind * -::* or 0.0.0.0.",
 		eval:        is1("bind_all_interfaces")},
@@ -402,7 +426,7 @@ var Checks = []Check{
 		Title:       "Protected mode is off",
 		Remediation: "protected-mode yes: remote clients are then refused whenever the default user has no password.",
 		eval:        is0("protected_mode_enabled")},
-	{ID: "tls_disabled", Severity: Medium,
+	{ID: "tls_disabled", objects: remotePlaintextListeners, Severity: Medium,
 		Title:       "Reachable beyond loopback without TLS",
 		Remediation: "tls-port 6379, port 0, tls-cert-file, tls-key-file, tls-ca-cert-file; clients connect with rediss://.",
 		eval: func(ix *index) (bool, bool) {
@@ -413,30 +437,30 @@ var Checks = []Check{
 			}
 			return tls == 0 && remote == 1, true
 		}},
-	{ID: "plaintext_port_with_tls", Severity: Medium,
+	{ID: "plaintext_port_with_tls", objects: plaintextListeners, Severity: Medium,
 		Title:       "TLS is on but the plaintext port is still open",
 		Remediation: "port 0, so that only tls-port accepts clients.",
 		eval: whenTLS(func(ix *index) (bool, bool) {
 			v, ok := ix.value("plaintext_enabled")
 			return v == 1, ok
 		})},
-	{ID: "user_shared_password", Severity: Medium,
+	{ID: "user_shared_password", objects: enabledUserObjects("acl_user_shared_password", ""), Severity: Medium,
 		Title:       "Two ACL users share a password",
 		Remediation: "Give every user its own password (ACL SETUSER <user> resetpass >PASSWORD): a shared one cannot be rotated or revoked for one client.",
 		eval:        anyEnabledUser("acl_user_shared_password", "")},
-	{ID: "debug_command_enabled", Severity: Medium,
+	{ID: "debug_command_enabled", objects: settingObject("enable-debug-command", "yes"), Severity: Medium,
 		Title:       "DEBUG is enabled for every connection",
 		Remediation: "enable-debug-command no (or local).",
 		eval:        is1("enable_config", "setting", "enable-debug-command", "value", "yes")},
-	{ID: "module_command_enabled", Severity: Medium,
+	{ID: "module_command_enabled", objects: settingObject("enable-module-command", "yes"), Severity: Medium,
 		Title:       "MODULE LOAD is enabled for every connection",
 		Remediation: "enable-module-command no (or local); load modules with loadmodule in redis.conf.",
 		eval:        is1("enable_config", "setting", "enable-module-command", "value", "yes")},
-	{ID: "protected_configs_enabled", Severity: Medium,
+	{ID: "protected_configs_enabled", objects: settingObject("enable-protected-configs", "yes"), Severity: Medium,
 		Title:       "Protected configs (dir, dbfilename ...) may be changed at run time",
 		Remediation: "enable-protected-configs no (or local).",
 		eval:        is1("enable_config", "setting", "enable-protected-configs", "value", "yes")},
-	{ID: "version_end_of_life", Severity: Medium,
+	{ID: "version_end_of_life", objects: versionObjects, Severity: Medium,
 		Title:       "The release branch gets no more security fixes",
 		Remediation: "Upgrade to a supported release branch.",
 		eval:        is1("version_end_of_life")},
@@ -463,7 +487,7 @@ var Checks = []Check{
 			v, _ := ix.value("tls_client_auth", "mode", "yes")
 			return v != 1, true
 		})},
-	{ID: "user_unrestricted", Severity: Low,
+	{ID: "user_unrestricted", objects: unrestrictedUserObjects, Severity: Low,
 		Title:       "An enabled ACL user other than default may run every command on every key",
 		Remediation: "Give application users only the commands and keys they need (ACL SETUSER app -@all +get +set ~app:*); keep +@all ~* for administrators.",
 		eval: func(ix *index) (bool, bool) {
@@ -483,7 +507,7 @@ var Checks = []Check{
 			}
 			return false, true
 		}},
-	{ID: "dangerous_commands_available", Severity: Low,
+	{ID: "dangerous_commands_available", objects: func(ix *index) []Object { return objectsOf(ix, "command", "command_available", "command", nil) }, Severity: Low,
 		Title:       "Dangerous commands exist under their own names",
 		Remediation: "Deny them by ACL to every user that does not need them (-@dangerous); rename-command is deprecated in favour of ACL rules.",
 		eval: func(ix *index) (bool, bool) {
@@ -498,7 +522,7 @@ var Checks = []Check{
 			}
 			return false, true
 		}},
-	{ID: "output_buffer_unlimited", Severity: Low,
+	{ID: "output_buffer_unlimited", objects: unlimitedClientClassObjects, Severity: Low,
 		Title:       "A client class has no output buffer limit",
 		Remediation: "client-output-buffer-limit normal 256mb 128mb 60 (and limits for replica and pubsub), so one slow or greedy client cannot exhaust memory.",
 		eval: func(ix *index) (bool, bool) {
@@ -550,4 +574,6 @@ var indexed = map[string]bool{
 	"version_end_of_life": true, "replica_read_only": true, "server_info": true,
 	"tls_client_auth": true, "client_output_buffer_limit_bytes": true, "idle_timeout_seconds": true,
 	"maxmemory_bytes": true, "acl_log_max_length": true, "lua_package_exposed": true,
+	// Read only for objects; a handful of series per scrape.
+	"vulnerability": true, "listener": true, "persistence_path_info": true,
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +77,66 @@ func TestCheckIDsAreUniqueAndComplete(t *testing.T) {
 		"persistence_path_suspicious", "known_vulnerabilities", "version_end_of_life", "acl_log_disabled", "replica_writable"} {
 		if !seen[id] {
 			t.Errorf("check %s of the metric contract is missing", id)
+		}
+	}
+}
+
+// TestFindingObjects: every failing check names what it is about, from the
+// scrape's own series; passing checks and Evaluate (the /metrics path) name
+// nothing.
+func TestFindingObjects(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	certDesc := prometheus.NewDesc("redis_security_tls_certificate_not_after_timestamp_seconds", "", []string{"subject", "serial"}, nil)
+	metrics := []prometheus.Metric{
+		g(serverInfoDesc, 1, "redis", "7.2.4", "master", "standalone"),
+		g(authRequiredDesc, 0),
+		g(aclUserEnabledDesc, 1, "default"), g(aclUserEnabledDesc, 1, "app"), g(aclUserEnabledDesc, 1, "ops"), g(aclUserEnabledDesc, 0, "off"),
+		g(aclUserNopassDesc, 1, "default"), g(aclUserNopassDesc, 1, "ops"), g(aclUserNopassDesc, 1, "off"), g(aclUserNopassDesc, 0, "app"),
+		g(aclUserWeakPasswordDesc, 1, "app"), g(aclUserWeakPasswordDesc, 0, "ops"),
+		g(aclUserUnrestrictedDesc, 1, "app", "commands"), g(aclUserUnrestrictedDesc, 1, "app", "keys"),
+		g(aclUserUnrestrictedDesc, 1, "ops", "commands"), g(aclUserUnrestrictedDesc, 0, "ops", "keys"),
+		g(commandAllowedDesc, 1, "default", "FLUSHALL"), g(commandAllowedDesc, 0, "default", "DEBUG"), g(commandAllowedDesc, 1, "default", "CONFIG"),
+		g(commandAvailableDesc, 1, "FLUSHALL"), g(commandAvailableDesc, 0, "DEBUG"),
+		g(bindAllDesc, 1),
+		g(listenerDesc, 1, "tcp", "0.0.0.0", "6379"), g(listenerDesc, 1, "tcp", "127.0.0.1", "6380"), g(listenerDesc, 1, "unix", "/run/r.sock", ""),
+		g(persistencePathSuspiciousDesc, 1), g(persistencePathDesc, 1, "/root/.ssh/", "authorized_keys"),
+		g(vulnerabilityDesc, 1, "CVE-2025-49844", "critical"), g(knownVulnerabilitiesDesc, 1, "critical"),
+		g(certDesc, float64(now.Add(5*24*time.Hour+time.Hour).Unix()), "CN=redis", "0a"),
+		g(tlsEnabledDesc, 1), g(tlsProtocolDesc, 1, "TLSv1"), g(tlsProtocolDesc, 0, "TLSv1.1"), g(tlsProtocolDesc, 1, "TLSv1.2"),
+	}
+	want := map[string][]string{
+		"default_user_nopass":            {"default"},
+		"user_nopass":                    {"ops"}, // default has its own check; off is disabled
+		"user_weak_password":             {"app"},
+		"user_unrestricted":              {"app"}, // ops may not touch every key
+		"dangerous_command_default_user": {"CONFIG", "FLUSHALL"},
+		"dangerous_commands_available":   {"FLUSHALL"},
+		"bind_all_interfaces":            {"0.0.0.0:6379 (tcp)"},
+		"persistence_path_suspicious":    {"/root/.ssh/authorized_keys"},
+		"known_vulnerabilities":          {"CVE-2025-49844 (critical, fixed in 7.2.11)"},
+		"tls_certificate_expiring":       {"CN=redis serial 0a: 5 days left"},
+		"tls_weak_protocol":              {"TLSv1"},
+	}
+	got := map[string][]string{}
+	for _, f := range EvaluateWithObjects(metrics, now) {
+		if !f.Failed && len(f.Objects) > 0 {
+			t.Errorf("passing %s names %v", f.ID, f.Objects)
+		}
+		for _, o := range f.Objects {
+			got[f.ID] = append(got[f.ID], o.String())
+		}
+	}
+	for id, w := range want {
+		if g := got[id]; strings.Join(g, "|") != strings.Join(w, "|") {
+			t.Errorf("%s objects %q, want %q", id, g, w)
+		}
+	}
+	for _, f := range Evaluate(metrics, now) {
+		if f.Objects != nil {
+			t.Errorf("Evaluate (the /metrics path) computed objects for %s", f.ID)
 		}
 	}
 }

@@ -2,12 +2,8 @@ package exporter
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"html/template"
-	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/redis-security/redis_security_exporter/collector"
@@ -16,6 +12,8 @@ import (
 // Audit is the outcome of the posture checks on one target.
 type Audit struct {
 	Target string `json:"target"`
+	// Server is the server's flavor and version ("redis 7.0.15").
+	Server string `json:"server,omitempty"`
 	// Up is false when the target could not be audited; Error says why.
 	Up       bool           `json:"up"`
 	Error    string         `json:"error,omitempty"`
@@ -31,6 +29,9 @@ type AuditFinding struct {
 	Failed      bool   `json:"failed"`
 	Title       string `json:"title"`
 	Remediation string `json:"remediation"`
+	// Objects are what a failing check is about (users, commands, CVEs,
+	// listeners ...): never a secret or an attempted user name.
+	Objects []collector.Object `json:"objects"`
 }
 
 // Audit scrapes the target (or joins the scrape in flight) and evaluates the
@@ -42,12 +43,19 @@ func (t *Target) Audit(ctx context.Context) Audit {
 		a.Error = res.err.Error()
 		return a
 	}
-	fs := collector.Evaluate(res.metrics, time.Now())
+	// Objects cost a second look at the index: only reports (check, the
+	// landing page) pay for them, never /metrics.
+	fs := collector.EvaluateWithObjects(res.metrics, time.Now())
+	a.Server = collector.ServerOf(res.metrics)
 	collector.SortFindings(fs)
 	seen := map[string]bool{}
 	for _, f := range fs {
 		seen[f.ID] = true
-		a.Findings = append(a.Findings, AuditFinding{Check: f.ID, Severity: string(f.Severity), Failed: f.Failed, Title: f.Title, Remediation: f.Remediation})
+		objects := f.Objects
+		if objects == nil {
+			objects = []collector.Object{}
+		}
+		a.Findings = append(a.Findings, AuditFinding{Check: f.ID, Severity: string(f.Severity), Failed: f.Failed, Title: f.Title, Remediation: f.Remediation, Objects: objects})
 	}
 	for _, c := range collector.Checks {
 		if !seen[c.ID] {
@@ -67,53 +75,6 @@ func (a Audit) Failing(min collector.Severity) bool {
 	return false
 }
 
-// WriteJSON writes audits as {"targets": [...]}.
-func WriteJSON(w io.Writer, audits []Audit) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // remediations quote ACL rules: ">PASSWORD", not "\u003ePASSWORD"
-	return enc.Encode(struct {
-		Targets []Audit `json:"targets"`
-	}{audits})
-}
-
-// WriteText writes audits as readable tables: failing checks first, then
-// the passing ones, then those not evaluated.
-func WriteText(w io.Writer, audits []Audit) error {
-	for i, a := range audits {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		if !a.Up {
-			fmt.Fprintf(w, "%s: NOT AUDITED: %s\n", a.Target, a.Error)
-			continue
-		}
-		failing := 0
-		for _, f := range a.Findings {
-			if f.Failed {
-				failing++
-			}
-		}
-		fmt.Fprintf(w, "%s: %d of %d checks fail\n\n", a.Target, failing, len(a.Findings))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEVERITY\tCHECK\tSTATUS\tREMEDIATION")
-		for _, f := range a.Findings {
-			status, remediation := "ok", ""
-			if f.Failed {
-				status, remediation = "FAIL", f.Remediation
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Severity, f.Check, status, remediation)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if len(a.NotEvaluated) > 0 {
-			fmt.Fprintf(w, "\nnot evaluated (inputs not collected): %s\n", strings.Join(a.NotEvaluated, ", "))
-		}
-	}
-	return nil
-}
-
 // findingsTemplate renders an audit for the landing page; html/template
 // escapes everything, target address and error text included.
 var findingsTemplate = template.Must(template.New("findings").Parse(`
@@ -121,9 +82,9 @@ var findingsTemplate = template.Must(template.New("findings").Parse(`
 {{if not .Up}}<p class="rse-error">Not audited: {{.Error}}</p>{{else}}
 <p>{{.Failing}} of {{len .Findings}} evaluated checks fail.{{if .NotEvaluated}} Not evaluated (inputs not collected): {{range $i, $c := .NotEvaluated}}{{if $i}}, {{end}}{{$c}}{{end}}.{{end}}</p>
 <table class="rse-findings">
-<thead><tr><th>Severity</th><th>Check</th><th>Status</th><th>Finding</th><th>Remediation</th></tr></thead>
+<thead><tr><th>Severity</th><th>Check</th><th>Status</th><th>Finding</th><th>Objects</th><th>Remediation</th></tr></thead>
 <tbody>
-{{range .Findings}}<tr class="rse-{{if .Failed}}fail{{else}}ok{{end}} rse-{{.Severity}}"><td>{{.Severity}}</td><td><code>{{.Check}}</code></td><td>{{if .Failed}}FAIL{{else}}ok{{end}}</td><td>{{.Title}}</td><td>{{if .Failed}}{{.Remediation}}{{end}}</td></tr>
+{{range .Findings}}<tr class="rse-{{if .Failed}}fail{{else}}ok{{end}} rse-{{.Severity}}"><td>{{.Severity}}</td><td><code>{{.Check}}</code></td><td>{{if .Failed}}FAIL{{else}}ok{{end}}</td><td>{{.Title}}</td><td class="rse-objects">{{if .Failed}}{{range $i, $o := .Objects}}{{if $i}}, {{end}}<code>{{$o.String}}</code>{{end}}{{end}}</td><td>{{if .Failed}}{{.Remediation}}{{end}}</td></tr>
 {{end}}</tbody>
 </table>{{end}}
 `))
