@@ -104,18 +104,21 @@ func FindingMetrics(fs []Finding) []prometheus.Metric {
 // Evaluate runs every check over the metrics of one scrape, in Checks order.
 // It is what /metrics pays for: verdicts only, no objects.
 func Evaluate(metrics []prometheus.Metric, now time.Time) []Finding {
-	return evaluate(metrics, now, false)
+	return evaluate(metrics, now, false, nil)
 }
 
 // EvaluateWithObjects is Evaluate plus, for every failing check, the objects
 // it is about: what check and the landing page show. The objects are read
 // from the same index, by the same check, after the verdict.
-func EvaluateWithObjects(metrics []prometheus.Metric, now time.Time) []Finding {
-	return evaluate(metrics, now, true)
+// vulns is the table the scrape's CVEs were matched against (for their
+// fixed-in releases); nil is the embedded one.
+func EvaluateWithObjects(metrics []prometheus.Metric, now time.Time, vulns *VulnerabilityTable) []Finding {
+	return evaluate(metrics, now, true, vulns)
 }
 
-func evaluate(metrics []prometheus.Metric, now time.Time, objects bool) []Finding {
+func evaluate(metrics []prometheus.Metric, now time.Time, objects bool, vulns *VulnerabilityTable) []Finding {
 	ix := newIndex(metrics, now)
+	ix.vulns = vulns
 	var out []Finding
 	for _, c := range Checks {
 		failed, ok := c.eval(ix)
@@ -171,6 +174,8 @@ type index struct {
 	now     time.Time
 	// users memoises enabledUsers, which several checks read.
 	users map[string]bool
+	// vulns is the CVE table for the objects of known_vulnerabilities.
+	vulns *VulnerabilityTable
 }
 
 func newIndex(metrics []prometheus.Metric, now time.Time) *index {

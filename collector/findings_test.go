@@ -121,7 +121,7 @@ func TestFindingObjects(t *testing.T) {
 		"tls_weak_protocol":              {"TLSv1"},
 	}
 	got := map[string][]string{}
-	for _, f := range EvaluateWithObjects(metrics, now) {
+	for _, f := range EvaluateWithObjects(metrics, now, nil) {
 		if !f.Failed && len(f.Objects) > 0 {
 			t.Errorf("passing %s names %v", f.ID, f.Objects)
 		}

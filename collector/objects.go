@@ -143,7 +143,11 @@ func vulnerabilityObjects(ix *index) []Object {
 	fixedIn := map[string]string{}
 	if ss := ix.series["server_info"]; len(ss) > 0 {
 		if v, err := redisinfo.ParseVersion(ss[0].label("version")); err == nil {
-			for _, m := range vuln.Match(redisinfo.Flavor(ss[0].label("flavor")), v) {
+			table := ix.vulns
+			if table == nil {
+				table = vuln.Embedded()
+			}
+			for _, m := range table.Match(redisinfo.Flavor(ss[0].label("flavor")), v) {
 				fixedIn[m.ID] = m.FixedIn
 			}
 		}
@@ -263,4 +267,15 @@ func ServerOf(metrics []prometheus.Metric) string {
 		return s.label("flavor") + " " + s.label("version")
 	}
 	return ""
+}
+
+// VulnerabilityTableOf is the table the Info scraper among scrapers matches
+// versions against (nil: the embedded one).
+func VulnerabilityTableOf(scrapers []Scraper) *VulnerabilityTable {
+	for _, s := range scrapers {
+		if i, ok := s.(Info); ok {
+			return i.Vulnerabilities
+		}
+	}
+	return nil
 }

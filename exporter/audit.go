@@ -45,7 +45,7 @@ func (t *Target) Audit(ctx context.Context) Audit {
 	}
 	// Objects cost a second look at the index: only reports (check, the
 	// landing page) pay for them, never /metrics.
-	fs := collector.EvaluateWithObjects(res.metrics, time.Now())
+	fs := collector.EvaluateWithObjects(res.metrics, time.Now(), collector.VulnerabilityTableOf(t.scrapers))
 	a.Server = collector.ServerOf(res.metrics)
 	collector.SortFindings(fs)
 	seen := map[string]bool{}
