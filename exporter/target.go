@@ -87,6 +87,8 @@ type Target struct {
 	// state is the collectors' memory of this target; only the (single)
 	// in-flight scrape touches it.
 	state *collector.State
+	// expo caches the encoded text of unchanged metric families.
+	expo exposition
 }
 
 // NewTarget prepares a target; it connects lazily, at the first scrape.

@@ -1,0 +1,434 @@
+package exporter
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+)
+
+// This file serves a scrape's metrics. client_golang's path (Gather into
+// dto families, check, sort, encode every series, gzip at the default
+// level) cost more CPU than everything else of a scrape together, and most
+// of a scrape's series are the same objects as in the previous scrape (the
+// collectors keep per-user and per-setting series). So the text format is
+// written per metric family, and a family whose metrics are the very same
+// objects as in the previous scrape, in the same order, is served from the
+// bytes encoded then. Families are encoded with expfmt itself, so the output
+// is byte for byte what promhttp writes. Anything the fast path cannot vouch
+// for (another format than text, a metric that fails to Write, a Desc the
+// target does not describe, a duplicate series, a name clash with the extra
+// gatherer) is served by promhttp as before, with its error handling.
+
+// exposition is a target's cache of encoded metric families. Concurrent
+// requests sharing one scrape encode one after the other.
+type exposition struct {
+	mu sync.Mutex
+	// described holds every Desc the target's Describe sends (nil until
+	// the first request).
+	described map[*prometheus.Desc]bool
+	// families is keyed by Desc: a Desc belongs to one family. Families
+	// are looked up by Desc, whose name is learnt once.
+	byDesc   map[*prometheus.Desc]*family
+	byName   map[string]*family
+	gathered int // the scrape generation, to find families absent from a scrape
+}
+
+type family struct {
+	name string
+	help string
+	// prev are the metrics encoded is made of; cur collects this scrape's.
+	prev, cur []prometheus.Metric
+	encoded   []byte
+	seen      int // generation of the last scrape that had this family
+}
+
+// errSlowPath means the fast path declines: promhttp serves the request.
+var errSlowPath = errors.New("served by promhttp")
+
+// describe learns the target's Descs once.
+func (x *exposition) describe(t *Target) {
+	if x.described != nil {
+		return
+	}
+	x.described = map[*prometheus.Desc]bool{}
+	x.byDesc = map[*prometheus.Desc]*family{}
+	x.byName = map[string]*family{}
+	ch := make(chan *prometheus.Desc)
+	go func() {
+		t.Describe(ch)
+		close(ch)
+	}()
+	for d := range ch {
+		x.described[d] = true
+	}
+}
+
+// familyOf returns the family of d, learning its name and help from a
+// one-metric gather the first time d is seen.
+func (x *exposition) familyOf(m prometheus.Metric) (*family, error) {
+	d := m.Desc()
+	if f, ok := x.byDesc[d]; ok {
+		return f, nil
+	}
+	if !x.described[d] {
+		return nil, errSlowPath
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(single{m}); err != nil {
+		return nil, errSlowPath
+	}
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 {
+		return nil, errSlowPath
+	}
+	name, help := mfs[0].GetName(), mfs[0].GetHelp()
+	f, ok := x.byName[name]
+	if !ok {
+		f = &family{name: name, help: help}
+		x.byName[name] = f
+	} else if f.help != help {
+		return nil, errSlowPath // promhttp reports the inconsistency
+	}
+	x.byDesc[d] = f
+	return f, nil
+}
+
+// single is a collector of one metric, to learn its family's name.
+type single struct{ m prometheus.Metric }
+
+func (s single) Describe(ch chan<- *prometheus.Desc) {} // unchecked
+func (s single) Collect(ch chan<- prometheus.Metric)  { ch <- s.m }
+
+// encode writes the text exposition of metrics (and of extra's families)
+// to buf, reusing the bytes of unchanged families.
+func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.Metric, extra []*dto.MetricFamily) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.describe(t)
+	x.gathered++
+	gen := x.gathered
+	var present []*family
+	for _, m := range metrics {
+		f, err := x.familyOf(m)
+		if err != nil {
+			return err
+		}
+		if f.seen != gen {
+			f.seen = gen
+			f.cur = f.cur[:0]
+			present = append(present, f)
+		}
+		f.cur = append(f.cur, m)
+	}
+	sort.Slice(present, func(i, j int) bool { return present[i].name < present[j].name })
+	for _, mf := range extra {
+		if f, clash := x.byName[mf.GetName()]; clash && f.seen == gen {
+			return errSlowPath // promhttp merges or reports the clash
+		}
+	}
+	// A family absent from this scrape keeps its bytes: a scrape that
+	// failed must not flush the cache, and there is one family per Desc.
+	i, j := 0, 0
+	for i < len(present) || j < len(extra) {
+		if j == len(extra) || (i < len(present) && present[i].name < extra[j].GetName()) {
+			if err := present[i].write(buf); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		if len(extra[j].Metric) > 0 {
+			if _, err := expfmt.MetricFamilyToText(buf, extra[j]); err != nil {
+				return errSlowPath
+			}
+		}
+		j++
+	}
+	return nil
+}
+
+// write appends the family's text, encoding it again only when its metrics
+// are not the previous scrape's.
+func (f *family) write(buf *bytes.Buffer) error {
+	if f.encoded != nil && slices.Equal(f.cur, f.prev) {
+		buf.Write(f.encoded)
+		return nil
+	}
+	mf := &dto.MetricFamily{Name: &f.name, Help: &f.help, Metric: make([]*dto.Metric, len(f.cur))}
+	pbs := make([]dto.Metric, len(f.cur))
+	for i, m := range f.cur {
+		if err := m.Write(&pbs[i]); err != nil {
+			return errSlowPath
+		}
+		pb := &pbs[i]
+		var t dto.MetricType
+		switch {
+		case pb.Gauge != nil:
+			t = dto.MetricType_GAUGE
+		case pb.Counter != nil:
+			t = dto.MetricType_COUNTER
+		case pb.Untyped != nil:
+			t = dto.MetricType_UNTYPED
+		default:
+			return errSlowPath // histograms and summaries: none in a scrape
+		}
+		if i == 0 {
+			mf.Type = &t
+		} else if t != *mf.Type {
+			return errSlowPath
+		}
+		mf.Metric[i] = pb
+	}
+	sort.Sort(metricSorter(mf.Metric))
+	for i := 1; i < len(mf.Metric); i++ {
+		if sameLabels(mf.Metric[i-1], mf.Metric[i]) {
+			return errSlowPath // a duplicate series: promhttp drops and logs it
+		}
+	}
+	start := buf.Len()
+	if _, err := expfmt.MetricFamilyToText(buf, mf); err != nil {
+		return errSlowPath
+	}
+	f.encoded = append(f.encoded[:0], buf.Bytes()[start:]...)
+	f.prev = append(f.prev[:0], f.cur...)
+	return nil
+}
+
+// metricSorter orders a family's metrics as client_golang's Gather does.
+type metricSorter []*dto.Metric
+
+func (s metricSorter) Len() int      { return len(s) }
+func (s metricSorter) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
+func (s metricSorter) Less(i, j int) bool {
+	if len(s[i].Label) != len(s[j].Label) {
+		return len(s[i].Label) < len(s[j].Label)
+	}
+	for n, lp := range s[i].Label {
+		vi, vj := lp.GetValue(), s[j].Label[n].GetValue()
+		if vi != vj {
+			return vi < vj
+		}
+	}
+	return false
+}
+
+func sameLabels(a, b *dto.Metric) bool {
+	if len(a.Label) != len(b.Label) {
+		return false
+	}
+	for n := range a.Label {
+		if a.Label[n].GetName() != b.Label[n].GetName() || a.Label[n].GetValue() != b.Label[n].GetValue() {
+			return false
+		}
+	}
+	return true
+}
+
+// Serve writes a scrape's metrics, plus extra's (the exporter's own process
+// and Go metrics; nil on /probe), in the format and encoding the request
+// negotiates, as promhttp.HandlerFor with ContinueOnError would.
+func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometheus.Metric, extra prometheus.Gatherer, errorLog promhttp.Logger) {
+	h := w.Header()
+	h.Add("Vary", "Accept")
+	h.Add("Vary", "Accept-Encoding")
+	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+	if format.FormatType() == expfmt.TypeTextPlain {
+		buf := bufPool.Get().(*bytes.Buffer)
+		defer bufPool.Put(buf)
+		buf.Reset()
+		var mfs []*dto.MetricFamily
+		var err error
+		if extra != nil {
+			mfs, err = extra.Gather()
+		}
+		if err == nil {
+			err = t.expo.encode(buf, t, metrics, mfs)
+		}
+		if err == nil {
+			h.Set("Content-Type", string(format))
+			cw := newCompressor(w, r)
+			_, _ = cw.Write(buf.Bytes())
+			cw.Close()
+			return
+		}
+		buf.Reset()
+	}
+	// The slow path: exactly today's handler, compression aside.
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(prebuilt{t: t, metrics: metrics}); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	gatherers := prometheus.Gatherers{reg}
+	if extra != nil {
+		gatherers = append(gatherers, extra)
+	}
+	h.Del("Vary") // promhttp sets Vary: Accept itself
+	h.Add("Vary", "Accept-Encoding")
+	cw := newCompressor(w, r)
+	defer cw.Close()
+	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+		ErrorLog:           errorLog,
+		ErrorHandling:      promhttp.ContinueOnError,
+		DisableCompression: true,
+	}).ServeHTTP(cw, r)
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// prebuilt serves one scrape's metrics, checked against the target's Descs.
+type prebuilt struct {
+	t       *Target
+	metrics []prometheus.Metric
+}
+
+func (p prebuilt) Describe(ch chan<- *prometheus.Desc) { p.t.Describe(ch) }
+func (p prebuilt) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range p.metrics {
+		ch <- m
+	}
+}
+
+// Content encodings. gzip is what Prometheus asks for; its level is
+// BestSpeed with klauspost's encoder, several times cheaper than
+// compress/gzip's default level for a body about 10% larger. zstd is
+// offered to scrapers that prefer it.
+var (
+	gzipPool = sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+		return w
+	}}
+	zstdPool = sync.Pool{New: func() any {
+		w, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true))
+		return w
+	}}
+)
+
+// negotiateEncoding picks the response's content encoding from the
+// request's Accept-Encoding: the offer with the highest q-value, gzip
+// before zstd before identity on a tie, identity when nothing else is
+// acceptable (as promhttp does; a 406 would leave Prometheus without
+// metrics).
+func negotiateEncoding(r *http.Request) string {
+	offers := [...]string{"gzip", "zstd", "identity"}
+	q := [len(offers)]float64{-1, -1, -1}
+	for _, header := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(header, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			weight := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+					if err != nil || f < 0 || f > 1 {
+						f = 0 // malformed: not acceptable
+					}
+					weight = f
+				}
+			}
+			for i, o := range offers {
+				// An explicit coding overrides the wildcard.
+				if coding == o || (coding == "*" && q[i] < 0) {
+					if coding == o || weight > q[i] {
+						q[i] = weight
+					}
+				}
+			}
+		}
+	}
+	best, bestQ := "identity", 0.0
+	for i, o := range offers {
+		if q[i] > bestQ {
+			best, bestQ = o, q[i]
+		}
+	}
+	return best
+}
+
+// compressor is the response writer of the negotiated encoding. It sets
+// Content-Encoding when the status is written, so that an error page that
+// http.Error writes (which clears some headers) is encoded and labelled
+// consistently.
+type compressor struct {
+	http.ResponseWriter
+	encoding string
+	w        io.Writer
+	close    func()
+	wrote    bool
+}
+
+func newCompressor(w http.ResponseWriter, r *http.Request) *compressor {
+	c := &compressor{ResponseWriter: w, encoding: negotiateEncoding(r)}
+	switch c.encoding {
+	case "gzip":
+		gz := gzipPool.Get().(*gzip.Writer)
+		gz.Reset(w)
+		c.w, c.close = gz, func() { _ = gz.Close(); gzipPool.Put(gz) }
+	case "zstd":
+		zw := zstdPool.Get().(*zstd.Encoder)
+		zw.Reset(w)
+		c.w, c.close = zw, func() { _ = zw.Close(); zw.Reset(nil); zstdPool.Put(zw) }
+	default:
+		c.w, c.close = w, func() {}
+	}
+	return c
+}
+
+func (c *compressor) WriteHeader(code int) {
+	if !c.wrote {
+		c.wrote = true
+		h := c.Header()
+		h.Del("Content-Length")
+		if c.encoding != "identity" {
+			h.Set("Content-Encoding", c.encoding)
+		}
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *compressor) Write(p []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.w.Write(p)
+}
+
+// Close flushes the encoder; a response without a body gets no encoder
+// output (an empty gzip stream would be invalid after a HEAD or 304).
+func (c *compressor) Close() {
+	if !c.wrote {
+		c.close = func() {}
+		if c.encoding == "gzip" || c.encoding == "zstd" {
+			// Nothing was written: release the encoder without output.
+			c.releaseUnused()
+			return
+		}
+	}
+	c.close()
+}
+
+func (c *compressor) releaseUnused() {
+	switch w := c.w.(type) {
+	case *gzip.Writer:
+		w.Reset(io.Discard)
+		gzipPool.Put(w)
+	case *zstd.Encoder:
+		w.Reset(nil)
+		zstdPool.Put(w)
+	}
+}
