@@ -110,7 +110,7 @@ func (x *exposition) familyOf(m prometheus.Metric) (*family, error) {
 type single struct{ m prometheus.Metric }
 
 func (s single) Describe(ch chan<- *prometheus.Desc) {} // unchecked
-func (s single) Collect(ch chan<- prometheus.Metric)  { ch <- s.m }
+func (s single) Collect(ch chan<- prometheus.Metric) { ch <- s.m }
 
 // encode writes the text exposition of metrics (and of extra's families)
 // to buf, reusing the bytes of unchanged families.
