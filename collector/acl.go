@@ -188,6 +188,9 @@ func (r *Replies) aclList() (*aclList, error) {
 		return r.acl, r.acl.err
 	}
 	r.acl = parseACLList(r)
+	if r.aclFresh && r.acl.err == nil {
+		r.state.aclCache.parsed = r.acl // reused with the reply
+	}
 	return r.acl, r.acl.err
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -51,8 +52,12 @@ type family struct {
 	help string
 	// prev are the metrics encoded is made of; cur collects this scrape's.
 	prev, cur []prometheus.Metric
-	encoded   []byte
-	seen      int // generation of the last scrape that had this family
+	// samples are prev written out, sorted: a family of new metric
+	// objects with the same labels and values is not encoded again.
+	samples []*dto.Metric
+	encoded []byte
+	typ     dto.MetricType
+	seen    int // generation of the last scrape that had this family
 }
 
 // errSlowPath means the fast path declines: promhttp serves the request.
@@ -198,13 +203,44 @@ func (f *family) write(buf *bytes.Buffer) error {
 			return errSlowPath // a duplicate series: promhttp drops and logs it
 		}
 	}
+	if f.encoded != nil && *mf.Type == f.typ && sameSamples(mf.Metric, f.samples) {
+		buf.Write(f.encoded)
+		f.prev, f.samples = append(f.prev[:0], f.cur...), mf.Metric
+		return nil
+	}
 	start := buf.Len()
 	if _, err := expfmt.MetricFamilyToText(buf, mf); err != nil {
 		return errSlowPath
 	}
 	f.encoded = append(f.encoded[:0], buf.Bytes()[start:]...)
-	f.prev = append(f.prev[:0], f.cur...)
+	f.prev, f.samples, f.typ = append(f.prev[:0], f.cur...), mf.Metric, *mf.Type
 	return nil
+}
+
+// sameSamples reports whether two sorted families have the same series and
+// values (bit for bit: NaN equals NaN, 0 differs from -0).
+func sameSamples(a, b []*dto.Metric) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !sameLabels(a[i], b[i]) || math.Float64bits(value(a[i])) != math.Float64bits(value(b[i])) ||
+			(a[i].TimestampMs == nil) != (b[i].TimestampMs == nil) || a[i].GetTimestampMs() != b[i].GetTimestampMs() {
+			return false
+		}
+	}
+	return true
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	default:
+		return m.Untyped.GetValue()
+	}
 }
 
 // metricSorter orders a family's metrics as client_golang's Gather does.

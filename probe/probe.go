@@ -472,6 +472,7 @@ func (m *Module) newTarget(addr exporter.Address, logger log.Logger) (*exporter.
 		TLS:              m.TLS,
 		ProbeCertificate: m.Config.TLS.ProbesCertificate(),
 		ProbeInterval:    m.ProbeInterval,
+		ACLListMaxAge:    m.ACLListMaxAge,
 		Scrapers:         m.Scrapers,
 		Logger:           log.With(logger, "module", m.Name),
 		DialContext:      m.Dialer.DialContext,

@@ -1,0 +1,130 @@
+package exporter_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-security/redis_security_exporter/collector/redistest"
+)
+
+// commandCalls returns INFO commandstats' calls of one command.
+func commandCalls(t *testing.T, admin *redis.Client, name string) int {
+	t.Helper()
+	info, err := admin.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "cmdstat_"+name+":calls="); ok {
+			n, _ := strconv.Atoi(strings.SplitN(v, ",", 2)[0])
+			return n
+		}
+	}
+	return 0
+}
+
+// comparable drops what differs between two targets scraped one after the
+// other: durations.
+func comparable(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		if !strings.Contains(k, "duration_seconds") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// TestACLListReuse: with --acl.list-max-age a steady scrape leaves ACL LIST
+// out and reports exactly what reading it every scrape reports; an added,
+// changed or deleted user, ACL LOAD and CONFIG SET requirepass show on the
+// very next scrape; the age bound re-reads it; 0 reads it every scrape.
+func TestACLListReuse(t *testing.T) {
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL+"\nuser app on >app-pw ~app:* -@all +get\n")
+	admin := srv.Client("default", "admin-pw")
+	ctx := context.Background()
+	reused := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: time.Hour})
+	every := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+	for i := 0; i < 3; i++ { // first scrapes: facts, commandstats stamp, DRYRUN
+		scrape(t, reused, 10*time.Second)
+		scrape(t, every, 10*time.Second)
+	}
+	// Both scrapes of a step see the same server: compare, then check that
+	// only the every-scrape target read ACL LIST.
+	step := func(what string) map[string]float64 {
+		t.Helper()
+		before := commandCalls(t, admin, "acl|list")
+		got := comparable(scrape(t, reused, 10*time.Second))
+		mid := commandCalls(t, admin, "acl|list")
+		want := comparable(scrape(t, every, 10*time.Second))
+		after := commandCalls(t, admin, "acl|list")
+		if after-mid != 1 {
+			t.Fatalf("%s: the every-scrape target sent ACL LIST %d times", what, after-mid)
+		}
+		for k, v := range want {
+			if g, ok := got[k]; !ok || g != v {
+				t.Errorf("%s: %s = %v (present %v), reading ACL LIST every scrape gives %v", what, k, g, ok, v)
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s: %s only with reuse", what, k)
+			}
+		}
+		t.Logf("%s: the reusing target sent ACL LIST %d times", what, mid-before)
+		got["acl_list_calls"] = float64(mid - before)
+		return got
+	}
+	for i := 0; i < 3; i++ {
+		if got := step("steady"); got["acl_list_calls"] != 0 {
+			t.Fatalf("steady scrape %d read ACL LIST", i)
+		}
+	}
+	changes := []struct {
+		what string
+		do   []any
+		key  string
+		want float64
+	}{
+		{"added user", []any{"ACL", "SETUSER", "intruder", "on", "nopass", "+@all", "~*"}, `redis_security_acl_user_nopass{user="intruder"}`, 1},
+		{"changed user", []any{"ACL", "SETUSER", "app", "+@all"}, `redis_security_acl_user_unrestricted{scope="commands",user="app"}`, 1},
+		{"deleted user", []any{"ACL", "DELUSER", "intruder"}, `redis_security_acl_user_nopass{user="intruder"}`, absent},
+		{"CONFIG SET requirepass", []any{"CONFIG", "SET", "requirepass", "new-admin-pw"}, `redis_security_acl_user_nopass{user="default"}`, 0},
+	}
+	for _, c := range changes {
+		if err := admin.Do(ctx, c.do...).Err(); err != nil {
+			t.Fatalf("%s: %v", c.what, err)
+		}
+		got := step(c.what)
+		if got["acl_list_calls"] != 1 {
+			t.Errorf("%s: ACL LIST read %v times, want once", c.what, got["acl_list_calls"])
+		}
+		if v, ok := got[c.key]; (c.want == absent && ok) || (c.want != absent && (!ok || v != c.want)) {
+			t.Errorf("%s: %s = %v (present %v), want %v", c.what, c.key, v, ok, c.want)
+		}
+		if got := step(c.what + ", then steady"); got["acl_list_calls"] != 0 {
+			t.Errorf("%s: the scrape after the change read ACL LIST again", c.what)
+		}
+	}
+
+	// The age bound: an unchanged list is read again once it is older.
+	aged := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: 300 * time.Millisecond})
+	for i := 0; i < 3; i++ {
+		scrape(t, aged, 10*time.Second)
+	}
+	before := commandCalls(t, admin, "acl|list")
+	scrape(t, aged, 10*time.Second)
+	if n := commandCalls(t, admin, "acl|list") - before; n != 0 {
+		t.Fatalf("a fresh list was read again (%d)", n)
+	}
+	time.Sleep(400 * time.Millisecond)
+	scrape(t, aged, 10*time.Second)
+	if n := commandCalls(t, admin, "acl|list") - before; n != 1 {
+		t.Fatalf("after its max age ACL LIST was read %d times, want once", n)
+	}
+}
