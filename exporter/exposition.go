@@ -2,7 +2,9 @@ package exporter
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,7 +60,9 @@ type family struct {
 	samples []*dto.Metric
 	encoded []byte
 	typ     dto.MetricType
-	seen    int // generation of the last scrape that had this family
+	gen     uint64   // counts changes of encoded
+	chunk   runChunk // compressed run starting with this family
+	seen    int      // generation of the last scrape that had this family
 }
 
 // errSlowPath means the fast path declines: promhttp serves the request.
@@ -119,9 +124,7 @@ func (s single) Collect(ch chan<- prometheus.Metric) { ch <- s.m }
 
 // encode writes the text exposition of metrics (and of extra's families)
 // to buf, reusing the bytes of unchanged families.
-func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.Metric, extra []*dto.MetricFamily) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.Metric, extra []*dto.MetricFamily) ([]part, error) {
 	x.describe(t)
 	x.gathered++
 	gen := x.gathered
@@ -129,7 +132,7 @@ func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.M
 	for _, m := range metrics {
 		f, err := x.familyOf(m)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if f.seen != gen {
 			f.seen = gen
@@ -141,42 +144,165 @@ func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.M
 	sort.Slice(present, func(i, j int) bool { return present[i].name < present[j].name })
 	for _, mf := range extra {
 		if f, clash := x.byName[mf.GetName()]; clash && f.seen == gen {
-			return errSlowPath // promhttp merges or reports the clash
+			return nil, errSlowPath // promhttp merges or reports the clash
 		}
 	}
 	// A family absent from this scrape keeps its bytes: a scrape that
 	// failed must not flush the cache, and there is one family per Desc.
+	var parts []part
+	add := func(start int, f *family) {
+		if start == buf.Len() {
+			return
+		}
+		if n := len(parts); n > 0 && (f == nil) == (parts[n-1].run == nil) {
+			parts[n-1].end = buf.Len()
+			if f != nil {
+				parts[n-1].run = append(parts[n-1].run, f)
+			}
+			return
+		}
+		p := part{start: start, end: buf.Len()}
+		if f != nil {
+			p.run = []*family{f}
+		}
+		parts = append(parts, p)
+	}
 	i, j := 0, 0
 	for i < len(present) || j < len(extra) {
+		start := buf.Len()
 		if j == len(extra) || (i < len(present) && present[i].name < extra[j].GetName()) {
-			if err := present[i].write(buf); err != nil {
-				return err
+			reused, err := present[i].write(buf)
+			if err != nil {
+				return nil, err
+			}
+			if reused {
+				add(start, present[i])
+			} else {
+				add(start, nil)
 			}
 			i++
 			continue
 		}
 		if len(extra[j].Metric) > 0 {
 			if _, err := expfmt.MetricFamilyToText(buf, extra[j]); err != nil {
-				return errSlowPath
+				return nil, errSlowPath
 			}
+			add(start, nil)
 		}
 		j++
+	}
+	return parts, nil
+}
+
+// part is a stretch of the text: a run of families whose bytes were
+// reused, whose compressed form can be reused too, or (run nil) text
+// encoded this scrape.
+type part struct {
+	start, end int
+	run        []*family
+}
+
+// runChunk is the compressed form of a run of reused families, kept on the
+// run's first family.
+type runChunk struct {
+	fams     []*family
+	gens     []uint64
+	deflated []byte
+}
+
+func (c *runChunk) matches(run []*family) bool {
+	if len(c.fams) != len(run) {
+		return false
+	}
+	for i, f := range run {
+		if c.fams[i] != f || c.gens[i] != f.gen {
+			return false
+		}
+	}
+	return true
+}
+
+// render encodes the exposition in the given content encoding into out.
+// A gzip body is assembled from deflate chunks: the chunk of a run of
+// unchanged families is compressed once and reused (each chunk ends with a
+// sync flush, so chunks of independent compressors concatenate into one
+// valid deflate stream), and only this scrape's new text is compressed.
+func (x *exposition) render(out *bytes.Buffer, t *Target, metrics []prometheus.Metric, extra []*dto.MetricFamily, encoding string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	text := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(text)
+	text.Reset()
+	parts, err := x.encode(text, t, metrics, extra)
+	if err != nil {
+		return err
+	}
+	body := text.Bytes()
+	switch encoding {
+	case "gzip":
+		out.Write(gzipHeader[:])
+		for _, p := range parts {
+			if p.run == nil {
+				deflateChunk(out, body[p.start:p.end])
+				continue
+			}
+			c := &p.run[0].chunk
+			if !c.matches(p.run) {
+				var b bytes.Buffer
+				deflateChunk(&b, body[p.start:p.end])
+				c.fams, c.gens, c.deflated = append(c.fams[:0], p.run...), c.gens[:0], b.Bytes()
+				for _, f := range p.run {
+					c.gens = append(c.gens, f.gen)
+				}
+			}
+			out.Write(c.deflated)
+		}
+		out.Write([]byte{0x03, 0x00}) // an empty final block (fixed Huffman)
+		var trailer [8]byte
+		binary.LittleEndian.PutUint32(trailer[:4], crc32.ChecksumIEEE(body))
+		binary.LittleEndian.PutUint32(trailer[4:], uint32(len(body)))
+		out.Write(trailer[:])
+	case "zstd":
+		zw := zstdPool.Get().(*zstd.Encoder)
+		out.Write(zw.EncodeAll(body, out.AvailableBuffer()))
+		zstdPool.Put(zw)
+	default:
+		out.Write(body)
 	}
 	return nil
 }
 
+// gzipHeader is RFC 1952's header without a name or time: deflate, no
+// flags, unknown OS, as compress/gzip writes it.
+var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+var flatePool = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed)
+	return w
+}}
+
+// deflateChunk appends data compressed as non-final deflate blocks ending
+// byte-aligned (a sync flush).
+func deflateChunk(out *bytes.Buffer, data []byte) {
+	fw := flatePool.Get().(*flate.Writer)
+	fw.Reset(out)
+	_, _ = fw.Write(data)
+	_ = fw.Flush()
+	flatePool.Put(fw)
+}
+
 // write appends the family's text, encoding it again only when its metrics
 // are not the previous scrape's.
-func (f *family) write(buf *bytes.Buffer) error {
+func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 	if f.encoded != nil && slices.Equal(f.cur, f.prev) {
 		buf.Write(f.encoded)
-		return nil
+		return true, nil
 	}
 	mf := &dto.MetricFamily{Name: &f.name, Help: &f.help, Metric: make([]*dto.Metric, len(f.cur))}
 	pbs := make([]dto.Metric, len(f.cur))
 	for i, m := range f.cur {
 		if err := m.Write(&pbs[i]); err != nil {
-			return errSlowPath
+			return false, errSlowPath
 		}
 		pb := &pbs[i]
 		var t dto.MetricType
@@ -188,33 +314,34 @@ func (f *family) write(buf *bytes.Buffer) error {
 		case pb.Untyped != nil:
 			t = dto.MetricType_UNTYPED
 		default:
-			return errSlowPath // histograms and summaries: none in a scrape
+			return false, errSlowPath // histograms and summaries: none in a scrape
 		}
 		if i == 0 {
 			mf.Type = &t
 		} else if t != *mf.Type {
-			return errSlowPath
+			return false, errSlowPath
 		}
 		mf.Metric[i] = pb
 	}
 	sort.Sort(metricSorter(mf.Metric))
 	for i := 1; i < len(mf.Metric); i++ {
 		if sameLabels(mf.Metric[i-1], mf.Metric[i]) {
-			return errSlowPath // a duplicate series: promhttp drops and logs it
+			return false, errSlowPath // a duplicate series: promhttp drops and logs it
 		}
 	}
 	if f.encoded != nil && *mf.Type == f.typ && sameSamples(mf.Metric, f.samples) {
 		buf.Write(f.encoded)
 		f.prev, f.samples = append(f.prev[:0], f.cur...), mf.Metric
-		return nil
+		return true, nil
 	}
 	start := buf.Len()
 	if _, err := expfmt.MetricFamilyToText(buf, mf); err != nil {
-		return errSlowPath
+		return false, errSlowPath
 	}
 	f.encoded = append(f.encoded[:0], buf.Bytes()[start:]...)
 	f.prev, f.samples, f.typ = append(f.prev[:0], f.cur...), mf.Metric, *mf.Type
-	return nil
+	f.gen++
+	return false, nil
 }
 
 // sameSamples reports whether two sorted families have the same series and
@@ -282,25 +409,26 @@ func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometh
 	h.Add("Vary", "Accept-Encoding")
 	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 	if format.FormatType() == expfmt.TypeTextPlain {
-		buf := bufPool.Get().(*bytes.Buffer)
-		defer bufPool.Put(buf)
-		buf.Reset()
 		var mfs []*dto.MetricFamily
 		var err error
 		if extra != nil {
 			mfs, err = extra.Gather()
 		}
 		if err == nil {
-			err = t.expo.encode(buf, t, metrics, mfs)
+			out := bufPool.Get().(*bytes.Buffer)
+			defer bufPool.Put(out)
+			out.Reset()
+			encoding := negotiateEncoding(r)
+			if err = t.expo.render(out, t, metrics, mfs, encoding); err == nil {
+				h.Set("Content-Type", string(format))
+				if encoding != "identity" {
+					h.Set("Content-Encoding", encoding)
+				}
+				h.Set("Content-Length", strconv.Itoa(out.Len()))
+				_, _ = w.Write(out.Bytes())
+				return
+			}
 		}
-		if err == nil {
-			h.Set("Content-Type", string(format))
-			cw := newCompressor(w, r)
-			_, _ = cw.Write(buf.Bytes())
-			cw.Close()
-			return
-		}
-		buf.Reset()
 	}
 	// The slow path: exactly today's handler, compression aside.
 	reg := prometheus.NewRegistry()

@@ -325,7 +325,9 @@ func (t *Target) scrape(ctx context.Context) result {
 // runScraper runs one scraper and collects its metrics. A panic (a parser
 // bug meeting an odd reply) fails that collector, not the exporter.
 func runScraper(s collector.Scraper, r *collector.Replies, logger log.Logger) (metrics []prometheus.Metric, err error) {
-	ch := make(chan prometheus.Metric)
+	// Buffered: a thousand users' series are sent one by one, and an
+	// unbuffered channel would switch goroutines for every one.
+	ch := make(chan prometheus.Metric, 256)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(ch)
