@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"math"
 	"net/http"
@@ -55,9 +56,12 @@ type family struct {
 	help string
 	// prev are the metrics encoded is made of; cur collects this scrape's.
 	prev, cur []prometheus.Metric
-	// samples are prev written out, sorted: a family of new metric
-	// objects with the same labels and values is not encoded again.
-	samples []*dto.Metric
+	first     prometheus.Metric // cur[0] of the previous scrape
+	// digest is a keyed hash of prev's series and values, sorted: a
+	// family of new metric objects with the same series and values is
+	// not encoded again. (A digest, not the samples: a pooled target
+	// keeps 8 bytes instead of a dto.Metric per series.)
+	digest  uint64
 	encoded []byte
 	typ     dto.MetricType
 	gen     uint64   // counts changes of encoded
@@ -96,25 +100,35 @@ func (x *exposition) familyOf(m prometheus.Metric) (*family, error) {
 	if !x.described[d] {
 		return nil, errSlowPath
 	}
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(single{m}); err != nil {
-		return nil, errSlowPath
+	var nh [2]string
+	if v, ok := descNames.Load(d); ok {
+		nh = v.([2]string)
+	} else {
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(single{m}); err != nil {
+			return nil, errSlowPath
+		}
+		mfs, err := reg.Gather()
+		if err != nil || len(mfs) != 1 {
+			return nil, errSlowPath
+		}
+		nh = [2]string{mfs[0].GetName(), mfs[0].GetHelp()}
+		descNames.Store(d, nh)
 	}
-	mfs, err := reg.Gather()
-	if err != nil || len(mfs) != 1 {
-		return nil, errSlowPath
-	}
-	name, help := mfs[0].GetName(), mfs[0].GetHelp()
-	f, ok := x.byName[name]
+	f, ok := x.byName[nh[0]]
 	if !ok {
-		f = &family{name: name, help: help}
-		x.byName[name] = f
-	} else if f.help != help {
+		f = &family{name: nh[0], help: nh[1]}
+		x.byName[nh[0]] = f
+	} else if f.help != nh[1] {
 		return nil, errSlowPath // promhttp reports the inconsistency
 	}
 	x.byDesc[d] = f
 	return f, nil
 }
+
+// descNames maps a Desc to its metric name and help, learnt once for every
+// target (Descs are package-level and live as long as the exporter).
+var descNames sync.Map
 
 // single is a collector of one metric, to learn its family's name.
 type single struct{ m prometheus.Metric }
@@ -248,9 +262,11 @@ func (x *exposition) render(out *bytes.Buffer, t *Target, metrics []prometheus.M
 			}
 			c := &p.run[0].chunk
 			if !c.matches(p.run) {
-				var b bytes.Buffer
-				deflateChunk(&b, body[p.start:p.end])
-				c.fams, c.gens, c.deflated = append(c.fams[:0], p.run...), c.gens[:0], b.Bytes()
+				scratch := bufPool.Get().(*bytes.Buffer)
+				scratch.Reset()
+				deflateChunk(scratch, body[p.start:p.end])
+				c.fams, c.gens, c.deflated = append(c.fams[:0], p.run...), c.gens[:0], append(c.deflated[:0:0], scratch.Bytes()...)
+				bufPool.Put(scratch)
 				for _, f := range p.run {
 					c.gens = append(c.gens, f.gen)
 				}
@@ -296,6 +312,7 @@ func deflateChunk(out *bytes.Buffer, data []byte) {
 func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 	if f.encoded != nil && slices.Equal(f.cur, f.prev) {
 		buf.Write(f.encoded)
+		f.release()
 		return true, nil
 	}
 	mf := &dto.MetricFamily{Name: &f.name, Help: &f.help, Metric: make([]*dto.Metric, len(f.cur))}
@@ -329,9 +346,10 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 			return false, errSlowPath // a duplicate series: promhttp drops and logs it
 		}
 	}
-	if f.encoded != nil && *mf.Type == f.typ && sameSamples(mf.Metric, f.samples) {
+	digest := digestOf(mf.Metric)
+	if f.encoded != nil && *mf.Type == f.typ && digest == f.digest {
 		buf.Write(f.encoded)
-		f.prev, f.samples = append(f.prev[:0], f.cur...), mf.Metric
+		f.keep()
 		return true, nil
 	}
 	start := buf.Len()
@@ -339,24 +357,62 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 		return false, errSlowPath
 	}
 	f.encoded = append(f.encoded[:0], buf.Bytes()[start:]...)
-	f.prev, f.samples, f.typ = append(f.prev[:0], f.cur...), mf.Metric, *mf.Type
+	f.digest, f.typ = digest, *mf.Type
+	f.keep()
 	f.gen++
 	return false, nil
 }
 
-// sameSamples reports whether two sorted families have the same series and
-// values (bit for bit: NaN equals NaN, 0 differs from -0).
-func sameSamples(a, b []*dto.Metric) bool {
-	if len(a) != len(b) {
-		return false
+// keep remembers this scrape's metric objects for the next scrape's
+// identity check, but only for a family whose objects the collectors keep
+// between scrapes (its first object is the previous scrape's): the objects
+// of a family built anew every scrape would be kept alive for nothing.
+func (f *family) keep() {
+	if len(f.cur) > 0 && f.first == f.cur[0] {
+		f.prev = append(f.prev[:0], f.cur...)
+	} else {
+		f.prev = f.prev[:0]
 	}
-	for i := range a {
-		if !sameLabels(a[i], b[i]) || math.Float64bits(value(a[i])) != math.Float64bits(value(b[i])) ||
-			(a[i].TimestampMs == nil) != (b[i].TimestampMs == nil) || a[i].GetTimestampMs() != b[i].GetTimestampMs() {
-			return false
+	if len(f.cur) > 0 {
+		f.first = f.cur[0]
+	}
+	f.release()
+}
+
+// release lets go of this scrape's metrics.
+func (f *family) release() {
+	clear(f.cur)
+	f.cur = f.cur[:0]
+}
+
+// digestSeed keys the digests with a per-process random seed, so that no
+// one can choose label values that collide.
+var digestSeed = maphash.MakeSeed()
+
+// digestOf hashes a sorted family's series: label names and values, value
+// bits (NaN equals NaN, 0 differs from -0) and timestamps.
+func digestOf(ms []*dto.Metric) uint64 {
+	var h maphash.Hash
+	h.SetSeed(digestSeed)
+	var num [8]byte
+	for _, m := range ms {
+		for _, lp := range m.Label {
+			for _, str := range [2]string{lp.GetName(), lp.GetValue()} {
+				binary.LittleEndian.PutUint64(num[:], uint64(len(str)))
+				h.Write(num[:])
+				h.WriteString(str)
+			}
 		}
+		binary.LittleEndian.PutUint64(num[:], math.Float64bits(value(m)))
+		h.Write(num[:])
+		if m.TimestampMs != nil {
+			binary.LittleEndian.PutUint64(num[:], uint64(m.GetTimestampMs()))
+			h.WriteByte(1)
+			h.Write(num[:])
+		}
+		h.WriteByte('\n')
 	}
-	return true
+	return h.Sum64()
 }
 
 func value(m *dto.Metric) float64 {
