@@ -80,4 +80,3 @@ modules:
 	b.StopTimer()
 	b.ReportMetric(float64(heapAfter.HeapAlloc-heapBefore.HeapAlloc)/1024/float64(len(targets)-1), "heap-KiB/target")
 }
-
