@@ -48,6 +48,9 @@ func TestACLListReuse(t *testing.T) {
 	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL+"\nuser app on >app-pw ~app:* -@all +get\n")
 	admin := srv.Client("default", "admin-pw")
 	ctx := context.Background()
+	if err := redistest.AddUsers(ctx, admin, 70); err != nil { // reuse pays from 64 users
+		t.Fatal(err)
+	}
 	reused := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: time.Hour})
 	every := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
 	for i := 0; i < 3; i++ { // first scrapes: facts, commandstats stamp, DRYRUN
@@ -126,5 +129,24 @@ func TestACLListReuse(t *testing.T) {
 	scrape(t, aged, 10*time.Second)
 	if n := commandCalls(t, admin, "acl|list") - before; n != 1 {
 		t.Fatalf("after its max age ACL LIST was read %d times, want once", n)
+	}
+}
+
+// TestACLListSmallReadEveryScrape: below 64 users reusing ACL LIST does not
+// pay (INFO commandstats costs the server more): it is read every scrape,
+// as with --acl.list-max-age=0.
+func TestACLListSmallReadEveryScrape(t *testing.T) {
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+leastPrivilegeACL)
+	admin := srv.Client("default", "admin-pw")
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: time.Hour})
+	for i := 0; i < 3; i++ {
+		scrape(t, tg, 10*time.Second)
+	}
+	before := commandCalls(t, admin, "acl|list")
+	for i := 0; i < 3; i++ {
+		scrape(t, tg, 10*time.Second)
+	}
+	if n := commandCalls(t, admin, "acl|list") - before; n != 3 {
+		t.Fatalf("ACL LIST sent %d times in 3 scrapes, want 3", n)
 	}
 }
