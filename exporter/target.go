@@ -327,7 +327,7 @@ func (t *Target) scrape(ctx context.Context) result {
 func runScraper(s collector.Scraper, r *collector.Replies, logger log.Logger) (metrics []prometheus.Metric, err error) {
 	// Buffered: a thousand users' series are sent one by one, and an
 	// unbuffered channel would switch goroutines for every one.
-	ch := make(chan prometheus.Metric, 256)
+	ch := make(chan prometheus.Metric, 64)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(ch)
