@@ -117,7 +117,7 @@ func TestACLListReuse(t *testing.T) {
 	}
 
 	// The age bound: an unchanged list is read again once it is older.
-	aged := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: 300 * time.Millisecond})
+	aged := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: 2 * time.Second})
 	for i := 0; i < 3; i++ {
 		scrape(t, aged, 10*time.Second)
 	}
@@ -126,7 +126,7 @@ func TestACLListReuse(t *testing.T) {
 	if n := commandCalls(t, admin, "acl|list") - before; n != 0 {
 		t.Fatalf("a fresh list was read again (%d)", n)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	scrape(t, aged, 10*time.Second)
 	if n := commandCalls(t, admin, "acl|list") - before; n != 1 {
 		t.Fatalf("after its max age ACL LIST was read %d times, want once", n)
