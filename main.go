@@ -72,6 +72,7 @@ type config struct {
 	tlsProbe          *bool
 	tlsProbeInterval  string
 	tlsProbeIntervalD time.Duration
+	aclListMaxAgeS    string
 	aclListMaxAge     time.Duration
 	// Multi-target mode: --config.file and the /probe limits.
 	configFile         string
@@ -132,7 +133,7 @@ func newApp(cfg *config) *kingpin.Application {
 		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_EVERY_N_SCRAPES").Default(strconv.Itoa(cfg.options.ClientsEveryN)).IntVar(&cfg.options.ClientsEveryN)
 
 	app.Flag("acl.list-max-age", "Reuse the last ACL LIST reply this long while INFO commandstats counts no ACL SETUSER, ACL DELUSER, ACL LOAD or CONFIG SET and the server did not restart (Redis 7.0+, Valkey; a counted change re-reads it in the same scrape); 0 reads ACL LIST every scrape.").
-		Envar("REDIS_SECURITY_EXPORTER_ACL_LIST_MAX_AGE").Default(exporter.DefaultACLListMaxAge.String()).DurationVar(&cfg.aclListMaxAge)
+		Envar("REDIS_SECURITY_EXPORTER_ACL_LIST_MAX_AGE").Default(exporter.DefaultACLListMaxAge.String()).StringVar(&cfg.aclListMaxAgeS)
 
 	app.Flag("tls.ca-file", "PEM CA certificates that verify the server of a rediss:// address (default: the system's roots). Re-read for every new connection.").
 		Envar("REDIS_SECURITY_EXPORTER_TLS_CA_FILE").StringVar(&cfg.tls.CAFile)
@@ -386,8 +387,8 @@ func validateFlags(cfg *config) error {
 	if cfg.options.ClientsMax < 0 {
 		return fmt.Errorf("--clients.max %d: want 0 (no limit) or more", cfg.options.ClientsMax)
 	}
-	if cfg.aclListMaxAge < 0 {
-		return fmt.Errorf("--acl.list-max-age %s: want 0 (every scrape) or a positive duration such as 5m", cfg.aclListMaxAge)
+	if cfg.aclListMaxAge, err = time.ParseDuration(cfg.aclListMaxAgeS); err != nil || cfg.aclListMaxAge < 0 {
+		return fmt.Errorf("--acl.list-max-age %q: want 0 (every scrape) or a positive duration such as 5m", cfg.aclListMaxAgeS)
 	}
 	if cfg.options.ClientsEveryN < 1 {
 		return fmt.Errorf("--clients.every-n-scrapes %d: want 1 or more", cfg.options.ClientsEveryN)
