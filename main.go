@@ -73,6 +73,8 @@ type config struct {
 	tlsProbe          *bool
 	tlsProbeInterval  string
 	tlsProbeIntervalD time.Duration
+	aclListMaxAgeS    string
+	aclListMaxAge     time.Duration
 	// Multi-target mode: --config.file and the /probe limits.
 	configFile         string
 	configCheck        bool
@@ -135,6 +137,9 @@ func newApp(cfg *config) *kingpin.Application {
 		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_MAX").Default(strconv.Itoa(cfg.options.ClientsMax)).IntVar(&cfg.options.ClientsMax)
 	app.Flag("clients.every-n-scrapes", "Read CLIENT LIST only every n-th scrape and report the last counts in between.").
 		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_EVERY_N_SCRAPES").Default(strconv.Itoa(cfg.options.ClientsEveryN)).IntVar(&cfg.options.ClientsEveryN)
+
+	app.Flag("acl.list-max-age", "Reuse the last ACL LIST reply this long while INFO commandstats counts no ACL SETUSER, ACL DELUSER, ACL LOAD or CONFIG SET and the server did not restart (Redis 7.0+, Valkey; a counted change re-reads it in the same scrape); 0 reads ACL LIST every scrape.").
+		Envar("REDIS_SECURITY_EXPORTER_ACL_LIST_MAX_AGE").Default(exporter.DefaultACLListMaxAge.String()).StringVar(&cfg.aclListMaxAgeS)
 
 	app.Flag("tls.ca-file", "PEM CA certificates that verify the server of a rediss:// address (default: the system's roots). Re-read for every new connection.").
 		Envar("REDIS_SECURITY_EXPORTER_TLS_CA_FILE").StringVar(&cfg.tls.CAFile)
@@ -394,6 +399,9 @@ func validateFlags(cfg *config) error {
 	if cfg.options.ClientsMax < 0 {
 		return fmt.Errorf("--clients.max %d: want 0 (no limit) or more", cfg.options.ClientsMax)
 	}
+	if cfg.aclListMaxAge, err = time.ParseDuration(cfg.aclListMaxAgeS); err != nil || cfg.aclListMaxAge < 0 {
+		return fmt.Errorf("--acl.list-max-age %q: want 0 (every scrape) or a positive duration such as 5m", cfg.aclListMaxAgeS)
+	}
 	if cfg.options.ClientsEveryN < 1 {
 		return fmt.Errorf("--clients.every-n-scrapes %d: want 1 or more", cfg.options.ClientsEveryN)
 	}
@@ -615,6 +623,7 @@ func (b *targets) defaults(getenv func(string) string) probe.Defaults {
 		Options:       b.opts,
 		Enabled:       enabledCollectors(b.cfg),
 		ProbeInterval: b.cfg.tlsProbeIntervalD,
+		ACLListMaxAge: b.cfg.aclListMaxAge,
 		Getenv:        getenv,
 	}
 }
@@ -634,6 +643,7 @@ func (b *targets) target(address string) (*exporter.Target, error) {
 		TLS:              b.tls,
 		ProbeCertificate: *b.cfg.tlsProbe,
 		ProbeInterval:    b.cfg.tlsProbeIntervalD,
+		ACLListMaxAge:    b.cfg.aclListMaxAge,
 		Scrapers:         b.scrapers,
 		Logger:           b.logger,
 	})

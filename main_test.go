@@ -88,6 +88,8 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 		{"probe interval", []string{"--tls.probe-interval=0s"}, nil, "--tls.probe-interval"},
 		{"negative clients.max", []string{"--clients.max=-1"}, nil, "--clients.max -1"},
 		{"every 0 scrapes", []string{"--clients.every-n-scrapes=0"}, nil, "--clients.every-n-scrapes 0"},
+		{"negative ACL LIST age", []string{"--acl.list-max-age=-1m"}, nil, `--acl.list-max-age "-1m": want 0 (every scrape) or a positive duration`},
+		{"ACL LIST age not a duration", []string{"--acl.list-max-age=often"}, nil, "acl.list-max-age"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

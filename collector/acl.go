@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -176,8 +177,8 @@ func ACLUsers(r *Replies, logger log.Logger) ([]aclrule.User, error) {
 // that need it (parsing a thousand users once instead of three times).
 type aclList struct {
 	users []aclrule.User // sorted by name, first line of a duplicate name wins
-	// lines holds each user's raw line, for cache keys only: it carries
-	// password hashes and never leaves memory.
+	// lines holds the SHA-256 of each user's raw line, for cache keys
+	// only (the line carries password hashes).
 	lines   map[string]string
 	skipped []int // indexes of lines that did not parse
 	err     error
@@ -188,6 +189,9 @@ func (r *Replies) aclList() (*aclList, error) {
 		return r.acl, r.acl.err
 	}
 	r.acl = parseACLList(r)
+	if r.aclFresh && r.acl.err == nil {
+		r.state.aclCache.parsed = r.acl // reused with the reply
+	}
 	return r.acl, r.acl.err
 }
 
@@ -214,7 +218,8 @@ func parseACLList(r *Replies) *aclList {
 		if _, dup := a.lines[u.Name]; dup {
 			continue
 		}
-		a.lines[u.Name] = s
+		sum := sha256.Sum256([]byte(s)) // hashed once per read of ACL LIST, not per scrape
+		a.lines[u.Name] = string(sum[:])
 		a.users = append(a.users, u)
 	}
 	sort.Slice(a.users, func(i, j int) bool { return a.users[i].Name < a.users[j].Name })

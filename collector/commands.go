@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -178,9 +177,10 @@ func (c Commands) evaluated(users []aclrule.User) []aclrule.User {
 	return out
 }
 
-func permKey(runID, line string) string {
-	sum := sha256.Sum256([]byte(line))
-	return runID + ":" + string(sum[:])
+// permKey is a cache key: what the series depend on besides the user's ACL
+// LIST line, and the line's SHA-256 (aclList.lines).
+func permKey(runID, lineSum string) string {
+	return runID + ":" + lineSum
 }
 
 // Scrape implements Scraper.
@@ -431,7 +431,8 @@ func (g gates) allows(command string) (allowed, known bool) {
 	return v != "no", true
 }
 
-// aclUsersWithLines returns the users and each user's raw ACL LIST line.
+// aclUsersWithLines returns the users and the SHA-256 of each user's ACL LIST
+// line (cache keys).
 func aclUsersWithLines(r *Replies) ([]aclrule.User, map[string]string, error) {
 	a, err := r.aclList()
 	if err != nil {

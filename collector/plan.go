@@ -156,7 +156,11 @@ func (p *Plan) calls(withInfo bool) []Call {
 	enc := EncodingFor(p.facts)
 	var calls []Call
 	if withInfo {
-		calls = append(calls, infoCall(enc))
+		info := infoCall(enc)
+		if enc == EncodingModern && p.wantsACLStamp() {
+			info.Args = append(info.Args, "commandstats")
+		}
+		calls = append(calls, info)
 	}
 	params := make([]string, 0, len(p.config))
 	for n := range p.config {
@@ -182,6 +186,9 @@ func (p *Plan) calls(withInfo bool) []Call {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if k == aclListKey && withInfo && p.aclListReuse() {
+			continue // reused unless this INFO shows a change (settleACLList)
+		}
 		args := make([]any, len(p.commands[k]))
 		for i, a := range p.commands[k] {
 			args[i] = a
@@ -237,5 +244,7 @@ func (p *Plan) Covers(q *Plan) bool {
 			return false
 		}
 	}
-	return true
+	// A plan that reuses ACL LIST does not serve one that must read it
+	// (the server restarted).
+	return !p.aclListReuse() || q.aclListReuse()
 }

@@ -50,6 +50,10 @@ type Replies struct {
 	denied map[string]bool
 	// acl memoizes the parsed ACL LIST (see aclList).
 	acl *aclList
+	// aclFresh is set when this scrape read ACL LIST and the parse is to
+	// be kept; aclListStale when the reused reply is outdated and a
+	// follow-up must read it (see acllist.go).
+	aclFresh, aclListStale bool
 }
 
 // NewReplies pairs the calls of a plan with their results (same order and
@@ -67,8 +71,10 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 		commands:  map[string]Result{},
 		denied:    map[string]bool{},
 	}
+	aclSent := false
 	for i, c := range calls {
 		res := results[i]
+		aclSent = aclSent || (c.kind == callCommand && c.key == aclListKey)
 		r.denied[c.Name] = r.denied[c.Name] || IsDenied(res.Err)
 		switch c.kind {
 		case callInfo:
@@ -78,6 +84,9 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 		case callCommand:
 			r.commands[c.key] = res
 		}
+	}
+	if len(calls) > 0 && calls[0].kind == callInfo { // a main plan, not a follow-up
+		r.settleACLList(p, aclSent)
 	}
 	// Parameters the server did not return do not exist on its version (or
 	// build: tls-* without TLS support). That is not an error.
@@ -158,8 +167,11 @@ func (r *Replies) Merge(o *Replies) {
 	for k, v := range o.commands {
 		r.commands[k] = v
 	}
-	if _, ok := o.commands[commandKey([]string{"ACL", "LIST"})]; ok {
-		r.acl = nil
+	if _, ok := o.commands[aclListKey]; ok {
+		r.acl, r.aclListStale = nil, false
+		if r.state != nil {
+			r.rememberACLList(r.aclStamp()) // stamped with the main INFO
+		}
 	}
 	for k, v := range o.denied {
 		r.denied[k] = r.denied[k] || v
@@ -171,6 +183,9 @@ func (r *Replies) Merge(o *Replies) {
 func (r *Replies) NewFollowUpPlan() *Plan {
 	p := NewPlan(r.facts)
 	p.UseState(r.state)
+	if r.aclListStale {
+		p.Command("ACL", "LIST")
+	}
 	return p
 }
 

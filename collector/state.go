@@ -18,6 +18,8 @@ type State struct {
 	// aclUsers caches the acl collector's per-user series (see
 	// commandState.emitted).
 	aclUsers map[string]userSeries
+	// aclCache is the last ACL LIST reply (see acllist.go).
+	aclCache aclListCache
 }
 
 // NewState returns an empty state.

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
+	"github.com/redis-security/redis_security_exporter/exporter"
 )
 
 // serverUsec sums the server-side time (INFO commandstats usec) of the
@@ -52,15 +54,16 @@ func benchServer(b *testing.B, n int) *redistest.Server {
 	return srv
 }
 
-// BenchmarkScrape measures a whole scrape (one target, every collector)
-// against a real server: steady state (caches warm) and the first scrape of
+// BenchmarkScrape measures a whole scrape (one target, every collector,
+// default settings) against a real server: steady state (caches warm, ACL
+// LIST reused while unchanged) and the first scrape of
 // a fresh exporter (COMMAND INFO and ACL DRYRUN for every evaluated user).
 // server-us/op is the server's own time for the exporter's commands.
 func BenchmarkScrape(b *testing.B) {
 	for _, users := range []int{0, 1000} {
 		srv := benchServer(b, users)
 		b.Run(fmt.Sprintf("users=%d/steady", users), func(b *testing.B) {
-			tg := newTarget(b, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+			tg := newTarget(b, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: exporter.DefaultACLListMaxAge})
 			ctx := ctxTimeout(b)
 			for i := 0; i < 20; i++ { // warm every cache (DRYRUN budget spreads the first evaluation)
 				tg.Scrape(ctx)
@@ -135,5 +138,59 @@ func BenchmarkExpositionFloor(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkMetricsHandler is one steady-state /metrics request as
+// Prometheus sends it (Accept-Encoding: gzip), scrape, exposition and
+// compression, with the exporter's own Go and process metrics: through the
+// exporter's handler, and through promhttp as the handler was before it
+// had its own exposition path (the "before" of BENCHMARKS.md).
+func BenchmarkMetricsHandler(b *testing.B) {
+	self := prometheus.NewRegistry()
+	self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, users := range []int{0, 1000} {
+		srv := benchServer(b, users)
+		for _, path := range []string{"exporter", "promhttp"} {
+			b.Run(fmt.Sprintf("users=%d/path=%s", users, path), func(b *testing.B) {
+				// The exporter as it starts by default; promhttp as it was
+				// before (ACL LIST every scrape).
+				tg := newTarget(b, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw", aclListMaxAge: exporter.DefaultACLListMaxAge})
+				if path == "promhttp" {
+					tg = newTarget(b, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+				}
+				h := exporter.MetricsHandler(tg, self, exporter.HandlerOptions{DefaultTimeout: 30 * time.Second})
+				if path == "promhttp" {
+					h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						reg := prometheus.NewRegistry()
+						reg.MustRegister(tg.Collector(r.Context()))
+						promhttp.HandlerFor(prometheus.Gatherers{reg, self}, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+					})
+				}
+				serveOnce := func() int {
+					r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+					r.Header.Set("Accept-Encoding", "gzip")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d", w.Code)
+					}
+					return w.Body.Len()
+				}
+				for i := 0; i < 20; i++ { // warm every cache
+					serveOnce()
+				}
+				before := serverUsec(b, srv)
+				b.ReportAllocs()
+				b.ResetTimer()
+				size := 0
+				for i := 0; i < b.N; i++ {
+					size = serveOnce()
+				}
+				b.StopTimer()
+				b.ReportMetric((serverUsec(b, srv)-before)/float64(b.N), "server-us/op")
+				b.ReportMetric(float64(size), "gzip-bytes")
+			})
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // HandlerOptions configure MetricsHandler.
@@ -51,20 +50,7 @@ func MetricsHandler(t *Target, extra prometheus.Gatherer, o HandlerOptions) http
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o))
 		defer cancel()
-		reg := prometheus.NewRegistry()
-		if err := reg.Register(t.Collector(ctx)); err != nil {
-			level.Error(o.Logger).Log("msg", "registering the target collector", "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		gatherers := prometheus.Gatherers{reg}
-		if extra != nil {
-			gatherers = append(gatherers, extra)
-		}
-		promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
-			ErrorLog:      errorLog,
-			ErrorHandling: promhttp.ContinueOnError,
-		}).ServeHTTP(w, r)
+		t.Serve(w, r, t.Scrape(ctx), extra, errorLog)
 	})
 }
 

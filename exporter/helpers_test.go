@@ -61,6 +61,8 @@ type targetOpts struct {
 	// probe enables the certificate probe, every probeInterval.
 	probe         bool
 	probeInterval time.Duration
+	// aclListMaxAge is Options.ACLListMaxAge (0: ACL LIST every scrape).
+	aclListMaxAge time.Duration
 }
 
 func newTarget(t testing.TB, o targetOpts) *exporter.Target {
@@ -77,7 +79,7 @@ func newTarget(t testing.TB, o targetOpts) *exporter.Target {
 		o.scrapers = allScrapers()
 	}
 	tg, err := exporter.NewTarget(exporter.Options{Address: addr, Credentials: creds, Scrapers: o.scrapers, Logger: o.logger,
-		TLS: o.tls, ProbeCertificate: o.probe, ProbeInterval: o.probeInterval})
+		TLS: o.tls, ProbeCertificate: o.probe, ProbeInterval: o.probeInterval, ACLListMaxAge: o.aclListMaxAge})
 	if err != nil {
 		t.Fatal(err)
 	}

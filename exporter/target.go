@@ -56,13 +56,21 @@ type Options struct {
 	ProbeCertificate bool
 	ProbeInterval    time.Duration
 	Scrapers         []collector.Scraper
-	Logger           log.Logger
+	// ACLListMaxAge is how long an ACL LIST reply is reused while INFO
+	// commandstats shows no ACL change and the server did not restart;
+	// 0 reads ACL LIST every scrape.
+	ACLListMaxAge time.Duration
+	Logger        log.Logger
 	// DialContext opens every TCP connection to the server, the
 	// certificate probe's included; nil means a plain net.Dialer. The
 	// multi-target endpoints pass their allowlist's dialer here, so that no
 	// connection can go where the module does not allow.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
+
+// DefaultACLListMaxAge is --acl.list-max-age's default: how long an ACL
+// LIST reply is reused while no ACL change is counted.
+const DefaultACLListMaxAge = 5 * time.Minute
 
 // DefaultProbeInterval is how long a probed certificate is reused.
 const DefaultProbeInterval = 10 * time.Minute
@@ -87,6 +95,8 @@ type Target struct {
 	// state is the collectors' memory of this target; only the (single)
 	// in-flight scrape touches it.
 	state *collector.State
+	// expo caches the encoded text of unchanged metric families.
+	expo exposition
 }
 
 // NewTarget prepares a target; it connects lazily, at the first scrape.
@@ -137,12 +147,14 @@ func NewTarget(o Options) (*Target, error) {
 	if o.ProbeInterval <= 0 {
 		o.ProbeInterval = DefaultProbeInterval
 	}
+	state := collector.NewState()
+	state.SetACLListMaxAge(o.ACLListMaxAge)
 	return &Target{
 		addr:          o.Address,
 		client:        redis.NewClient(opt),
 		scrapers:      o.Scrapers,
 		logger:        log.With(o.Logger, "target", o.Address.String()),
-		state:         collector.NewState(),
+		state:         state,
 		dialer:        d,
 		tls:           o.TLS,
 		probeEnabled:  o.ProbeCertificate && !o.Address.TLS && o.Address.Network == "tcp",
@@ -313,7 +325,9 @@ func (t *Target) scrape(ctx context.Context) result {
 // runScraper runs one scraper and collects its metrics. A panic (a parser
 // bug meeting an odd reply) fails that collector, not the exporter.
 func runScraper(s collector.Scraper, r *collector.Replies, logger log.Logger) (metrics []prometheus.Metric, err error) {
-	ch := make(chan prometheus.Metric)
+	// Buffered: a thousand users' series are sent one by one, and an
+	// unbuffered channel would switch goroutines for every one.
+	ch := make(chan prometheus.Metric, 64)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(ch)
@@ -363,6 +377,16 @@ func (t *Target) fetch(ctx context.Context) (*collector.Replies, error) {
 // scrape's replies, and merges their replies in. Nothing is sent when no
 // scraper needs anything: the steady state.
 func (t *Target) followUp(ctx context.Context, replies *collector.Replies) error {
+	// A reused ACL LIST reply that this INFO shows outdated (an ACL change)
+	// is read first: the scrapers plan their follow-ups (ACL DRYRUN of a
+	// changed user) from the current list.
+	if fp := replies.NewFollowUpPlan(); !fp.Empty() {
+		more, err := t.execute(ctx, fp, fp.FollowUpCalls())
+		if err != nil {
+			return err
+		}
+		replies.Merge(more)
+	}
 	fp := replies.NewFollowUpPlan()
 	for _, s := range t.scrapers {
 		if f, ok := s.(collector.FollowUpPlanner); ok {

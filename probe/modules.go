@@ -24,6 +24,8 @@ type Defaults struct {
 	Enabled map[string]bool
 	// ProbeInterval is --tls.probe-interval.
 	ProbeInterval time.Duration
+	// ACLListMaxAge is --acl.list-max-age.
+	ACLListMaxAge time.Duration
 	// Getenv reads password_env variables (os.Getenv when nil).
 	Getenv func(string) string
 }
@@ -41,6 +43,8 @@ type Module struct {
 	Dialer      *allowlist.Dialer
 	// ProbeInterval is how long a probed certificate is reused.
 	ProbeInterval time.Duration
+	// ACLListMaxAge is how long an unchanged ACL LIST reply is reused.
+	ACLListMaxAge time.Duration
 }
 
 // BuildModules prepares every module of c. Password files, password
@@ -122,6 +126,7 @@ func buildModule(name string, m *config.Module, d Defaults, known map[string]col
 		Allowlist:     m.Allowlist,
 		Dialer:        &allowlist.Dialer{List: m.Allowlist},
 		ProbeInterval: d.ProbeInterval,
+		ACLListMaxAge: d.ACLListMaxAge,
 	}
 	for _, c := range order {
 		on, set := m.Collectors[c]

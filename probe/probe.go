@@ -24,7 +24,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/redis-security/redis_security_exporter/allowlist"
 	"github.com/redis-security/redis_security_exporter/config"
@@ -378,19 +377,11 @@ func (p *Prober) ServeProbe(w http.ResponseWriter, r *http.Request) {
 	defer finish()
 	moduleLabel := req.module.Name
 
-	reg := prometheus.NewRegistry()
-	c := &resultCollector{target: e.target, ctx: ctx}
-	if err := reg.Register(c); err != nil {
-		level.Error(p.logger).Log("msg", "registering the probe collector", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:      promLogger{p.logger},
-		ErrorHandling: promhttp.ContinueOnError,
-	}).ServeHTTP(w, r)
+	// No self-metrics here: a probe serves the target's metrics only.
+	metrics, up := e.target.ScrapeUp(ctx)
+	e.target.Serve(w, r, metrics, nil, promLogger{p.logger})
 	result := resultSuccess
-	if !c.up {
+	if !up {
 		result = resultFailure
 	}
 	p.metrics.request("probe", moduleLabel, result)
@@ -441,23 +432,6 @@ func (p *Prober) admit(w http.ResponseWriter, r *http.Request, endpoint string) 
 	return req, e, ctx, func() { p.release(e); done(); cancel() }, true
 }
 
-// resultCollector scrapes the target and remembers whether it was up.
-type resultCollector struct {
-	target *exporter.Target
-	ctx    context.Context
-	up     bool
-}
-
-func (c *resultCollector) Describe(ch chan<- *prometheus.Desc) { c.target.Describe(ch) }
-
-func (c *resultCollector) Collect(ch chan<- prometheus.Metric) {
-	metrics, up := c.target.ScrapeUp(c.ctx)
-	c.up = up
-	for _, m := range metrics {
-		ch <- m
-	}
-}
-
 // promLogger adapts go-kit log to promhttp's error logger.
 type promLogger struct{ logger log.Logger }
 
@@ -498,6 +472,7 @@ func (m *Module) newTarget(addr exporter.Address, logger log.Logger) (*exporter.
 		TLS:              m.TLS,
 		ProbeCertificate: m.Config.TLS.ProbesCertificate(),
 		ProbeInterval:    m.ProbeInterval,
+		ACLListMaxAge:    m.ACLListMaxAge,
 		Scrapers:         m.Scrapers,
 		Logger:           log.With(logger, "module", m.Name),
 		DialContext:      m.Dialer.DialContext,

@@ -44,3 +44,5 @@ fi
 "$go" build -o .build/benchrun ./scripts/benchrun
 echo "bench: scripted benchmark against redis-server (BENCH_SCRAPES=${BENCH_SCRAPES:-1000}, BENCH_RSS_SCRAPES=${BENCH_RSS_SCRAPES:-10000})"
 .build/benchrun -exporter "./$binary" ${gobench:+-gobench "$gobench"} -revision "$revision" -out "$out"
+# The profile section is measured by hand (pprof): kept across runs.
+cat scripts/bench-profiles.md >>"$out"
