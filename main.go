@@ -30,6 +30,7 @@ import (
 
 	"github.com/redis-security/redis_security_exporter/check"
 	"github.com/redis-security/redis_security_exporter/collector"
+	"github.com/redis-security/redis_security_exporter/collector/offline"
 	rseconfig "github.com/redis-security/redis_security_exporter/config"
 	"github.com/redis-security/redis_security_exporter/exporter"
 	"github.com/redis-security/redis_security_exporter/probe"
@@ -60,8 +61,11 @@ type config struct {
 	checkTargets []string
 	checkOutput  string
 	checkFailOn  string
-	commandList  string
-	web          *web.FlagConfig
+	// checkRedisConf, checkACLFile and checkServerVersion are the offline
+	// audit's inputs (check --redis.conf).
+	checkRedisConf, checkACLFile, checkServerVersion string
+	commandList                                      string
+	web                                              *web.FlagConfig
 	// weakPasswordsFile and bundledWeakPasswords choose the lists of
 	// acl_user_weak_password.
 	weakPasswordsFile    string
@@ -186,8 +190,11 @@ func newApp(cfg *config) *kingpin.Application {
 	}
 
 	app.Command("serve", "Serve the metrics of --redis.addr (the default command).").Default()
-	checkCmd := app.Command("check", "Audit the targets once and print the posture checks; exit 0 when nothing at or above --fail-on fails, 1 when something does, 2 when a target could not be audited.")
-	checkCmd.Arg("target", "Redis/Valkey addresses, as --redis.addr.").Required().StringsVar(&cfg.checkTargets)
+	checkCmd := app.Command("check", "Audit the targets once and print the posture checks; exit 0 when nothing at or above --fail-on fails, 1 when something does, 2 when a target could not be audited. Live: give the servers' addresses. Offline (no server, e.g. in CI): --redis.conf FILE [--acl-file FILE] [--server-version VERSION] evaluates the same checks from the files; checks that need a running server are listed as not evaluated.")
+	checkCmd.Arg("target", "Redis/Valkey addresses, as --redis.addr (none with --redis.conf alone).").StringsVar(&cfg.checkTargets)
+	checkCmd.Flag("redis.conf", "Audit this redis.conf or valkey.conf offline, without a server: include directives are followed, absent directives take the defaults of --server-version, secrets are only hashed in memory and never printed.").PlaceHolder("FILE").StringVar(&cfg.checkRedisConf)
+	checkCmd.Flag("acl-file", "With --redis.conf: the ACL file to audit (instead of the path of the configuration's aclfile directive, which is where the server runs).").PlaceHolder("FILE").StringVar(&cfg.checkACLFile)
+	checkCmd.Flag("server-version", "With --redis.conf: the server that will run the configuration, 7.2.4 or redis:7.2.4 for Redis, valkey:8.1.1 for Valkey. Decides the defaults and command categories, and enables known_vulnerabilities and version_end_of_life; without it the defaults of "+offline.DefaultVersion+" are assumed and the version checks are not evaluated.").PlaceHolder("VERSION").StringVar(&cfg.checkServerVersion)
 	checkCmd.Flag("output", "Report format: text (tables), json ({\"targets\": [...]} with each finding's objects), sarif (SARIF 2.1.0 for code scanning: a rule per check, a result per failing check) or junit (JUnit XML: a testcase per check).").Default("text").StringVar(&cfg.checkOutput)
 	checkCmd.Flag("fail-on", "Exit 1 when a check of this severity or above fails: critical, high, medium or low. Exit codes: 0 nothing at or above it fails, 1 something does, 2 a target could not be audited or the flags are invalid.").Default("high").StringVar(&cfg.checkFailOn)
 	checkCmd.Flag("module", "Audit through this module of --config.file (its credentials, TLS, collectors and allowed_targets) instead of the --redis.* and --tls.* flags.").StringVar(&cfg.checkModule)
@@ -480,6 +487,10 @@ func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout 
 		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--output %q: want %s", cfg.checkOutput, strings.Join(check.Formats, ", ")))
 		return 2
 	}
+	if err := validateCheckInputs(cfg); err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
+	}
 	builder, err := newTargets(cfg, logger, getenv)
 	if err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
@@ -501,11 +512,42 @@ func runCheck(cfg config, logger log.Logger, getenv func(string) string, stdout 
 		level.Error(logger).Log("msg", "cannot audit the target", "err", err)
 		return 2
 	}
+	if cfg.checkRedisConf != "" {
+		report.Targets = append(report.Targets, offline.Audit(offline.Options{
+			ConfigFile: cfg.checkRedisConf, ACLFile: cfg.checkACLFile, ServerVersion: cfg.checkServerVersion,
+			Collector: builder.opts, Now: time.Now(),
+		}))
+	}
 	if err := check.Write(stdout, report, cfg.checkOutput, version.Version); err != nil {
 		level.Error(logger).Log("msg", "writing the report", "err", err)
 		return 2
 	}
 	return report.ExitCode(failOn)
+}
+
+// validateCheckInputs checks that check has something to audit and that the
+// offline flags come with --redis.conf.
+func validateCheckInputs(cfg config) error {
+	if cfg.checkRedisConf == "" {
+		switch {
+		case len(cfg.checkTargets) == 0:
+			return errors.New("check needs a target address or --redis.conf FILE")
+		case cfg.checkACLFile != "":
+			return errors.New("check --acl-file needs --redis.conf")
+		case cfg.checkServerVersion != "":
+			return errors.New("check --server-version needs --redis.conf")
+		}
+		return nil
+	}
+	if cfg.checkModule != "" && len(cfg.checkTargets) == 0 {
+		return errors.New("check --module applies to target addresses, and --redis.conf has none")
+	}
+	if cfg.checkServerVersion != "" {
+		if _, _, err := offline.ParseServerVersion(cfg.checkServerVersion); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadModule loads --config.file and returns check's --module.
