@@ -3,6 +3,7 @@ package offline
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -255,6 +256,10 @@ func (s *server) loadUsers(aclFileFlag string) error {
 			path = filepath.Join(filepath.Dir(aclDir.File), path)
 		}
 		d, err := readACLFile(path)
+		var parseErr *redisconf.Error
+		if errors.As(err, &parseErr) {
+			return err
+		}
 		if err != nil {
 			// The path is where the server will run, not necessarily
 			// here: the ACL checks are then not evaluated.
@@ -298,24 +303,30 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// readACLFile reads an ACL file: one "user <name> <rules...>" per line,
-// blank lines skipped, anything else refused as the server refuses it.
+// readACLFile reads an ACL file as ACLLoadFromFile does: lines trimmed,
+// blank lines skipped, split at spaces without any quoting, and every line
+// must be "user <name> <rules...>" (a comment line stops the server too:
+// "should start with user keyword", verified on Redis 7.0 and Valkey 9.1).
 func readACLFile(path string) ([]redisconf.Directive, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	lines, err := redisconf.Parse(f, path)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range lines {
-		if d.Name != "user" {
-			return nil, directiveError(d, "an ACL file line must start with \"user\"")
+	var out []redisconf.Directive
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.Trim(line, " \t\r\n")
+		if line == "" {
+			continue
 		}
+		d := redisconf.Directive{File: path, Line: i + 1}
+		f := strings.Fields(line)
+		if f[0] != "user" || len(f) < 2 {
+			return nil, directiveError(d, "should start with the user keyword followed by the user name (the server refuses to start)")
+		}
+		d.Name, d.Args = "user", f[1:]
+		out = append(out, d)
 	}
-	return lines, nil
+	return out, nil
 }
 
 // aclLine turns the rules of a user directive into the line ACL LIST would
@@ -338,7 +349,7 @@ func aclLine(name string, rules []string, compat redisinfo.Version) (string, err
 	if !compat.AtLeast(7, 0) {
 		perms = append(perms, "&*")
 	}
-	for _, r := range rules {
+	for _, r := range mergeSelectors(rules) {
 		lower := strings.ToLower(r)
 		switch {
 		case lower == "on":
@@ -371,8 +382,6 @@ func aclLine(name string, rules []string, compat redisinfo.Version) (string, err
 				}
 			}
 			perms = kept
-		case strings.HasPrefix(r, "(") && !strings.HasSuffix(r, ")"):
-			perms = append(perms, r) // a selector split at spaces: the evaluator merges it again
 		default:
 			perms = append(perms, r)
 		}
@@ -398,6 +407,25 @@ func aclLine(name string, rules []string, compat redisinfo.Version) (string, err
 		return "", fmt.Errorf("rules do not parse: a selector is not closed")
 	}
 	return line, nil
+}
+
+// mergeSelectors joins a selector split at spaces ("(+get", "~a)") into one
+// rule, as the server's ACLMergeSelectorArguments does: up to the first
+// argument that ends with ')'.
+func mergeSelectors(rules []string) []string {
+	var out []string
+	open := false
+	for _, r := range rules {
+		switch {
+		case open:
+			out[len(out)-1] += " " + r
+			open = !strings.HasSuffix(r, ")")
+		default:
+			out = append(out, r)
+			open = strings.HasPrefix(r, "(") && !strings.HasSuffix(r, ")")
+		}
+	}
+	return out
 }
 
 func appendHash(hs []string, h string) []string {
