@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
@@ -41,13 +42,15 @@ type commandRecord struct {
 	Subcommands map[string][]string `json:"subcommands,omitempty"`
 }
 
-func loadCommandTables() (commandTables, error) {
+// loadCommandTables parses the embedded tables once; they are read-only
+// afterwards.
+var loadCommandTables = sync.OnceValues(func() (commandTables, error) {
 	var t commandTables
 	if err := json.Unmarshal(commandTableJSON, &t); err != nil {
 		return t, fmt.Errorf("embedded command table: %w", err)
 	}
 	return t, nil
-}
+})
 
 // branchKey names a server's branch as the table does.
 func branchKey(f redisinfo.Flavor, v redisinfo.Version) string {

@@ -66,7 +66,7 @@ func TestCommandTable(t *testing.T) {
 	}
 	if *update {
 		key := branchKey(id.Flavor, id.Version)
-		kept := tables.Tables[:0]
+		var kept []commandTable // the loaded tables are shared: never modified
 		for _, tb := range tables.Tables {
 			if tb.Server != key {
 				kept = append(kept, tb)
@@ -89,9 +89,12 @@ func TestCommandTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range live {
-		got, ok := tb.Commands[name]
-		got.Categories = sorted(got.Categories)
-		for s, c := range got.Subcommands {
+		rec, ok := tb.Commands[name]
+		got := commandRecord{Categories: sorted(rec.Categories)}
+		for s, c := range rec.Subcommands {
+			if got.Subcommands == nil {
+				got.Subcommands = map[string][]string{}
+			}
 			got.Subcommands[s] = sorted(c)
 		}
 		if !ok || !reflect.DeepEqual(got, want) {
