@@ -250,7 +250,15 @@ func TestClientsByTransportAndNetwork(t *testing.T) {
 	}
 	ping(srv.TLSClient("app", "app-pw"))
 	redistest.Start(t, "replicaof 127.0.0.1 "+strconv.Itoa(srv.Port))
-	waitFor(t, 10*time.Second, func() bool { return infoField(t, tcp, "replication", "connected_slaves") == 1 })
+	// Wait for the end of the full sync: Redis 8.0 transfers the RDB
+	// through a second replica connection (flags=SC, the "rdb channel")
+	// while INFO shows state=send_bulk_and_stream, and the exporter counts
+	// both, as CLIENT LIST shows them. Online, one connection is left.
+	waitFor(t, 10*time.Second, func() bool {
+		repl := tcp.Info(ctx, "replication").Val()
+		replicas := strings.Count(strings.TrimSpace(tcp.Do(ctx, "CLIENT", "LIST", "TYPE", "replica").String()), "id=")
+		return infoField(t, tcp, "replication", "connected_slaves") == 1 && strings.Contains(repl, "state=online") && replicas == 1
+	})
 
 	tg := newTarget(t, targetOpts{addr: srv.Addr(), probe: true})
 	for i := 0; i < 2; i++ { // the first scrape lists in its follow-up round, the second in the plan
