@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sarif "github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/redis-security/redis_security_exporter/check"
 	"github.com/redis-security/redis_security_exporter/collector"
+	"github.com/redis-security/redis_security_exporter/collector/offline"
 )
 
 // sampleReport has a live target with failing and passing checks, an
@@ -320,4 +322,36 @@ func sarifSchema(t *testing.T) string {
 		t.Fatal("go-sarif's schema.go no longer holds the SARIF 2.1.0 schema as const schema")
 	}
 	return schema
+}
+
+// TestOfflineSARIFValidates: the real offline audit of the repository's
+// weak example, its results located in the files, is valid SARIF 2.1.0.
+func TestOfflineSARIFValidates(t *testing.T) {
+	opts := collector.DefaultOptions()
+	weak, _, err := collector.LoadWeakPasswords(true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.WeakPasswords = weak
+	tr := offline.Audit(offline.Options{ConfigFile: "../examples/redis-weak.conf", ACLFile: "../examples/users.acl",
+		ServerVersion: "redis:7.0.15", Collector: opts, Now: time.Now()})
+	if !tr.Up {
+		t.Fatal(tr.Error)
+	}
+	var buf bytes.Buffer
+	if err := check.WriteSARIF(&buf, check.Report{Targets: []check.TargetReport{tr}}, "1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := gojsonschema.Validate(gojsonschema.NewStringLoader(sarifSchema(t)), gojsonschema.NewBytesLoader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Valid() {
+		t.Fatalf("not valid SARIF 2.1.0: %v\n%s", res.Errors(), buf.String())
+	}
+	for _, want := range []string{`"uri": "../examples/redis-weak.conf"`, `"uri": "../examples/users.acl"`, `"startLine": 9`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("SARIF lacks %s", want)
+		}
+	}
 }
