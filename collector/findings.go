@@ -492,6 +492,20 @@ var Checks = []Check{
 			v, _ := ix.value("tls_client_auth", "mode", "yes")
 			return v != 1, true
 		})},
+	// Valkey 9: with tls-auth-clients-user CN or URI, a client whose
+	// certificate the CA signed is logged in as the user that field names,
+	// without AUTH: whoever may get a certificate issued with CN=admin is
+	// admin. Deliberate in some fleets, so low; TLS off: not applicable.
+	{ID: "tls_certificate_user_login", objects: certificateUserFieldObjects, Severity: Low,
+		Title:       "A verified TLS client certificate logs in as the ACL user its CN or URI names, without a password (Valkey 9 tls-auth-clients-user)",
+		Remediation: "tls-auth-clients-user off, unless tls-ca-cert-file is a CA that issues client certificates only for the ACL users they name; keep passwords on users that certificates must not reach.",
+		eval: whenTLS(func(ix *index) (bool, bool) {
+			if !ix.has("tls_client_certificate_user_field") {
+				return false, false
+			}
+			off, _ := ix.value("tls_client_certificate_user_field", "field", "off")
+			return off != 1, true
+		})},
 	{ID: "user_unrestricted", objects: unrestrictedUserObjects, Severity: Low,
 		Title:       "An enabled ACL user other than default may run every command on every key",
 		Remediation: "Give application users only the commands and keys they need (ACL SETUSER app -@all +get +set ~app:*); keep +@all ~* for administrators.",
@@ -577,7 +591,7 @@ var indexed = map[string]bool{
 	"known_vulnerabilities": true, "bind_all_interfaces": true, "bind_non_loopback": true,
 	"protected_mode_enabled": true, "plaintext_enabled": true, "enable_config": true,
 	"version_end_of_life": true, "replica_read_only": true, "server_info": true,
-	"tls_client_auth": true, "client_output_buffer_limit_bytes": true, "idle_timeout_seconds": true,
+	"tls_client_auth": true, "tls_client_certificate_user_field": true, "client_output_buffer_limit_bytes": true, "idle_timeout_seconds": true,
 	"maxmemory_bytes": true, "acl_log_max_length": true, "lua_package_exposed": true,
 	// Read only for objects; a handful of series per scrape.
 	"vulnerability": true, "listener": true, "persistence_path_info": true,

@@ -205,6 +205,17 @@ func settingObject(setting, value string) func(*index) []Object {
 	return func(*index) []Object { return []Object{{Kind: "setting", Name: setting + " " + value}} }
 }
 
+// certificateUserFieldObjects names the setting in effect
+// (tls-auth-clients-user CN or URI).
+func certificateUserFieldObjects(ix *index) []Object {
+	for _, s := range ix.series["tls_client_certificate_user_field"] {
+		if s.value == 1 && s.label("field") != "off" {
+			return []Object{{Kind: "setting", Name: "tls-auth-clients-user " + s.label("field")}}
+		}
+	}
+	return nil
+}
+
 // weakProtocolObjects lists the enabled TLS 1.0/1.1 protocols.
 func weakProtocolObjects(ix *index) []Object {
 	return objectsOf(ix, "protocol", "tls_protocol_enabled", "protocol", func(s sample) bool {

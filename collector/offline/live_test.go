@@ -39,6 +39,9 @@ type offlineCase struct {
 	// files are written into the server's directory before it starts.
 	files map[string]string
 	tls   bool
+	// valkey9 cases use directives older servers refuse: they run only
+	// against Valkey 9+ (make compat).
+	valkey9 bool
 	// wantFail must fail in both audits: the case tests what it claims.
 	wantFail []string
 	// wantPass must be evaluated and pass in both.
@@ -108,6 +111,9 @@ user default on nopass ~* +get +set
 	{name: "tls", tls: true, config: exporterUser + "\ntls-auth-clients optional\ntls-protocols \"TLSv1.2 TLSv1.3\"\ntls-replication yes\n",
 		wantFail: []string{"tls_client_auth_not_required", "plaintext_port_with_tls"},
 		wantPass: []string{"tls_weak_protocol", "tls_disabled"}},
+	{name: "tls certificate login (Valkey 9)", tls: true, valkey9: true, config: exporterUser + "\ntls-auth-clients-user URI\n",
+		wantFail: []string{"tls_certificate_user_login"},
+		wantPass: []string{"tls_client_auth_not_required"}},
 }
 
 // TestOfflineMatchesLive starts a real server per configuration and audits
@@ -117,7 +123,12 @@ user default on nopass ~* +get +set
 // server tested live.
 func TestOfflineMatchesLive(t *testing.T) {
 	opts := options(t)
+	server := redistest.Start(t, "").Identity("", "")
 	for _, tc := range offlineCases {
+		if tc.valkey9 && !(server.Flavor == "valkey" && server.Version.AtLeast(9, 0)) {
+			t.Logf("%s: Valkey 9+ only; this is %s %s", tc.name, server.Flavor, server.Version)
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
