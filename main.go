@@ -34,6 +34,7 @@ import (
 	rseconfig "github.com/redis-security/redis_security_exporter/config"
 	"github.com/redis-security/redis_security_exporter/exporter"
 	"github.com/redis-security/redis_security_exporter/probe"
+	"github.com/redis-security/redis_security_exporter/processmetrics"
 )
 
 const programName = "redis_security_exporter"
@@ -717,7 +718,7 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 	self := prometheus.NewRegistry()
 	self.MustRegister(
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		processmetrics.New(),
 		newBuildInfo(),
 		collector.NewVulnerabilityTableCollector(cfg.options.Vulnerabilities, cfg.vulnSource),
 	)
