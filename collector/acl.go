@@ -68,6 +68,7 @@ func (ACL) Describe(ch chan<- *prometheus.Desc) {
 
 // Scrape implements Scraper.
 func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
+	e := r.emitter(ch)
 	users, err := ACLUsers(r, logger)
 	if err != nil {
 		return err
@@ -102,17 +103,17 @@ func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) 
 		// channel default; the weak-password list is fixed for the
 		// exporter's life. The line's hash, never the line, is kept.
 		key := permKey(strconv.FormatBool(shared)+strconv.FormatBool(channelsImplicit), lines[u.Name])
-		if e, ok := st.aclUsers[u.Name]; ok && e.key == key {
-			for _, m := range e.metrics {
+		if cached, ok := st.aclUsers[u.Name]; ok && cached.key == key {
+			for _, m := range cached.metrics {
 				ch <- m
 			}
 			continue
 		}
-		e := userSeries{key: key}
+		us := userSeries{key: key}
 		emit := func(d *prometheus.Desc, v float64, labels ...string) {
 			m := newGauge(d, v, labels...)
 			ch <- m
-			e.metrics = append(e.metrics, m)
+			us.metrics = append(us.metrics, m)
 		}
 		emit(aclUserEnabledDesc, boolValue(u.Enabled), u.Name)
 		emit(aclUserNopassDesc, boolValue(u.NoPass), u.Name)
@@ -124,7 +125,7 @@ func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) 
 			emit(aclUserWeakPasswordDesc, boolValue(anyHash(u, a.WeakPasswords.ContainsHash)), u.Name)
 		}
 		emit(aclUserSharedPasswordDesc, boolValue(shared), u.Name)
-		st.aclUsers[u.Name] = e
+		st.aclUsers[u.Name] = us
 	}
 	if len(st.aclUsers) > len(users) {
 		for name := range st.aclUsers {
@@ -133,19 +134,19 @@ func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) 
 			}
 		}
 	}
-	gauge(ch, aclUsersDesc, float64(enabled[true]), "true")
-	gauge(ch, aclUsersDesc, float64(enabled[false]), "false")
+	e.gauge(aclUsersDesc, float64(enabled[true]), "true")
+	e.gauge(aclUsersDesc, float64(enabled[false]), "false")
 	if def == nil {
 		return errors.New("ACL LIST has no default user")
 	}
 	openDefault := def.Enabled && def.NoPass
-	gauge(ch, authRequiredDesc, boolValue(!openDefault))
+	e.gauge(authRequiredDesc, boolValue(!openDefault))
 
 	exposed, err := exposedWithoutAuth(r, openDefault)
 	if err != nil {
 		return fmt.Errorf("exposed_without_auth: %w", err)
 	}
-	gauge(ch, exposedWithoutAuthDesc, boolValue(exposed))
+	e.gauge(exposedWithoutAuthDesc, boolValue(exposed))
 	return nil
 }
 

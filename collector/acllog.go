@@ -77,6 +77,7 @@ func (ACLLog) Describe(ch chan<- *prometheus.Desc) {
 
 // Scrape implements Scraper.
 func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
+	e := r.emitter(ch)
 	s := r.State()
 	var errs []error
 	if v, ok, err := r.Config("acllog-max-len"); err != nil {
@@ -84,7 +85,7 @@ func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logge
 	} else if ok {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			s.acllogMaxLen = min(n, maxACLLogLen)
-			gauge(ch, aclLogMaxLengthDesc, float64(n))
+			e.gauge(aclLogMaxLengthDesc, float64(n))
 		} else {
 			errs = append(errs, fmt.Errorf("CONFIG acllog-max-len %q is not a count", v))
 		}
@@ -115,19 +116,19 @@ func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logge
 	s.aclLog.Update(facts.Server.RunID, withIDs, entries, func(n string) bool { return known[n] })
 
 	var authEvents float64
-	for _, e := range s.aclLog.Events() {
-		counter(ch, aclLogEventsDesc, e.Count, e.Reason, e.Username)
-		if e.Reason == "auth" {
-			authEvents += e.Count
+	for _, ev := range s.aclLog.Events() {
+		e.counter(aclLogEventsDesc, ev.Count, ev.Reason, ev.Username)
+		if ev.Reason == "auth" {
+			authEvents += ev.Count
 		}
 	}
 	if lost, ok := s.aclLog.Lost(); ok {
-		counter(ch, aclLogLostDesc, lost)
+		e.counter(aclLogLostDesc, lost)
 	}
 	// Redis 6.0 counts failed AUTH nowhere else (no errorstats, no
 	// acl_access_denied_auth): the tracked events are the source.
 	if in, err := r.Info(); err == nil && !in.HasSection("errorstats") && !hasField(in, "acl_access_denied_auth") {
-		counter(ch, authFailuresDesc, authEvents)
+		e.counter(authFailuresDesc, authEvents)
 	}
 
 	reasons := append([]string(nil), aclLogReasons...)
@@ -162,12 +163,12 @@ func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logge
 		}
 	}
 	for _, reason := range reasons {
-		gauge(ch, aclLogEntriesDesc, float64(perReason[reason]), reason)
+		e.gauge(aclLogEntriesDesc, float64(perReason[reason]), reason)
 		if ts, ok := newest[reason]; ok {
-			gauge(ch, aclLogLastEventDesc, ts, reason)
+			e.gauge(aclLogLastEventDesc, ts, reason)
 		}
 		for _, src := range topSources(sources[reason], a.TopSources) {
-			gauge(ch, aclLogSourceDesc, float64(sources[reason][src]), reason, src)
+			e.gauge(aclLogSourceDesc, float64(sources[reason][src]), reason, src)
 		}
 	}
 	return errors.Join(errs...)

@@ -169,6 +169,7 @@ func connectedClients(r *Replies) (int, bool) {
 
 // Scrape implements Scraper.
 func (c Clients) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
+	e := r.emitter(ch)
 	s := r.State().clients
 	if n, ok := connectedClients(r); ok {
 		s.connected = n
@@ -179,24 +180,24 @@ func (c Clients) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logg
 		case s.decision == clientsSkipped:
 			s.last = nil
 			level.Debug(logger).Log("msg", "CLIENT LIST skipped: more connected clients than --clients.max", "connected_clients", s.connected, "max", c.Max)
-			gauge(ch, clientListSkippedDesc, 1)
+			e.gauge(clientListSkippedDesc, 1)
 			return nil
 		case s.decision == clientsCached && s.last != nil:
-			gauge(ch, clientListSkippedDesc, 0)
-			emitClientCounts(ch, s.last)
+			e.gauge(clientListSkippedDesc, 0)
+			emitClientCounts(e, s.last)
 			return nil
 		default:
 			return errors.New("CLIENT LIST not sent: the number of connected clients is unknown (no INFO connected_clients)")
 		}
 	}
-	gauge(ch, clientListSkippedDesc, 0)
+	e.gauge(clientListSkippedDesc, 0)
 	counts, err := c.count(r)
 	if err != nil {
 		s.last = nil
 		return err
 	}
 	s.last, s.lastRunID, s.sinceList = counts, r.Facts().Server.RunID, 0
-	emitClientCounts(ch, counts)
+	emitClientCounts(e, counts)
 	return nil
 }
 
@@ -242,7 +243,7 @@ func (c Clients) count(r *Replies) (*clientCounts, error) {
 	return out, nil
 }
 
-func emitClientCounts(ch chan<- prometheus.Metric, c *clientCounts) {
+func emitClientCounts(e emitter, c *clientCounts) {
 	for _, m := range []struct {
 		d      *prometheus.Desc
 		counts map[clientKey]int
@@ -264,7 +265,7 @@ func emitClientCounts(ch chan<- prometheus.Metric, c *clientCounts) {
 		for _, k := range keys {
 			// gauge makes the user label safe (non-UTF-8 names quoted,
 			// one-to-one, so two users never share a series).
-			gauge(ch, m.d, float64(m.counts[k]), k.transport, k.network, k.user)
+			e.gauge(m.d, float64(m.counts[k]), k.transport, k.network, k.user)
 		}
 	}
 }

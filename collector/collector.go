@@ -120,17 +120,10 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, nil)
 }
 
-func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
-	ch <- newGauge(d, v, labels...)
-}
-
-// newGauge is gauge's metric, for collectors that keep it between scrapes.
+// newGauge builds a gauge, for collectors that keep their own per-user
+// series between scrapes (the others send through an emitter).
 func newGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
 	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues(labels)...)
-}
-
-func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
-	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labelValues(labels)...)
 }
 
 // labelValues makes label values taken from the server exportable. A label

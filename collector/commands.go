@@ -185,6 +185,7 @@ func permKey(runID, lineSum string) string {
 
 // Scrape implements Scraper.
 func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
+	e := r.emitter(ch)
 	facts := r.Facts()
 	if !facts.Known {
 		return errors.New("server unknown (INFO failed)")
@@ -210,7 +211,7 @@ func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Log
 	for _, n := range c.Names {
 		_, ok := st.info[strings.ToLower(n)]
 		available[n] = ok
-		gauge(ch, commandAvailableDesc, boolValue(ok), n)
+		e.gauge(commandAvailableDesc, boolValue(ok), n)
 	}
 
 	gates, err := commandGates(r)
@@ -305,11 +306,11 @@ func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Log
 		}
 		st.emitted[u.Name] = e
 	}
-	gauge(ch, commandUsersNotEvaluatedDesc, float64(notEvaluated+pending))
+	e.gauge(commandUsersNotEvaluatedDesc, float64(notEvaluated+pending))
 	if pending == 0 {
 		for _, n := range c.Names {
 			if _, known := gates.allows(n); known {
-				gauge(ch, commandAllowedUsersDesc, float64(counts[n]), n)
+				e.gauge(commandAllowedUsersDesc, float64(counts[n]), n)
 			}
 		}
 	}

@@ -150,7 +150,7 @@ func (c *configReader) fail(name string, err error) {
 }
 
 // number reads a numeric parameter with parse and emits it to d.
-func (c *configReader) number(ch chan<- prometheus.Metric, d *prometheus.Desc, name string, parse func(string) (float64, error)) (float64, bool) {
+func (c *configReader) number(e emitter, d *prometheus.Desc, name string, parse func(string) (float64, error)) (float64, bool) {
 	v, ok := c.get(name)
 	if !ok {
 		return 0, false
@@ -161,12 +161,12 @@ func (c *configReader) number(ch chan<- prometheus.Metric, d *prometheus.Desc, n
 		return 0, false
 	}
 	if d != nil {
-		gauge(ch, d, n)
+		e.gauge(d, n)
 	}
 	return n, true
 }
 
-func (c *configReader) yesNo(ch chan<- prometheus.Metric, d *prometheus.Desc, name string) (bool, bool) {
+func (c *configReader) yesNo(e emitter, d *prometheus.Desc, name string) (bool, bool) {
 	v, ok := c.get(name)
 	if !ok {
 		return false, false
@@ -176,28 +176,29 @@ func (c *configReader) yesNo(ch chan<- prometheus.Metric, d *prometheus.Desc, na
 		c.fail(name, err)
 		return false, false
 	}
-	gauge(ch, d, boolValue(b))
+	e.gauge(d, boolValue(b))
 	return b, true
 }
 
 // Scrape implements Scraper.
 func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
+	e := r.emitter(ch)
 	c := &configReader{r: r}
 	facts := r.Facts()
 
-	c.yesNo(ch, protectedModeDesc, "protected-mode")
+	c.yesNo(e, protectedModeDesc, "protected-mode")
 
 	if net, err := readNetwork(r); err != nil {
 		c.errs = append(c.errs, err)
 	} else {
-		gauge(ch, bindAllDesc, boolValue(net.bindAll()))
-		gauge(ch, bindNonLoopbackDesc, boolValue(net.nonLoopback()))
-		gauge(ch, plaintextEnabledDesc, boolValue(net.port > 0))
-		gauge(ch, tlsEnabledDesc, boolValue(net.tlsPort > 0))
+		e.gauge(bindAllDesc, boolValue(net.bindAll()))
+		e.gauge(bindNonLoopbackDesc, boolValue(net.nonLoopback()))
+		e.gauge(plaintextEnabledDesc, boolValue(net.port > 0))
+		e.gauge(tlsEnabledDesc, boolValue(net.tlsPort > 0))
 		// INFO lists listeners from 7.2 on; before, derive them from CONFIG.
 		if in, err := r.Info(); err != nil || !hasListeners(in) {
 			for _, l := range dedupe(net.listeners()) {
-				gauge(ch, listenerDesc, 1, l.Transport, l.Address, l.Port)
+				e.gauge(listenerDesc, 1, l.Transport, l.Address, l.Port)
 			}
 		}
 	}
@@ -207,9 +208,9 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 			if perm, err := parseOctal(v); err != nil {
 				c.fail("unixsocketperm", err)
 			} else {
-				gauge(ch, unixsocketPermDesc, float64(perm))
+				e.gauge(unixsocketPermDesc, float64(perm))
 				if perm != 0 {
-					gauge(ch, unixsocketWorldDesc, boolValue(perm&0o006 != 0))
+					e.gauge(unixsocketWorldDesc, boolValue(perm&0o006 != 0))
 				}
 			}
 		}
@@ -221,7 +222,7 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 			c.fail("tls-auth-clients", fmt.Errorf("unknown mode %q", v))
 		} else {
 			for _, m := range []string{"yes", "optional", "no"} {
-				gauge(ch, tlsClientAuthDesc, boolValue(m == mode), m)
+				e.gauge(tlsClientAuthDesc, boolValue(m == mode), m)
 			}
 		}
 	}
@@ -234,7 +235,7 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 			c.fail("tls-auth-clients-user", fmt.Errorf("unknown value %q", v))
 		} else {
 			for _, f := range []string{"off", "cn", "uri"} {
-				gauge(ch, tlsClientCertUserDesc, boolValue(f == field), values[f])
+				e.gauge(tlsClientCertUserDesc, boolValue(f == field), values[f])
 			}
 		}
 	}
@@ -244,13 +245,13 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 			c.fail("tls-protocols", err)
 		} else {
 			for _, p := range tlsProtocols {
-				gauge(ch, tlsProtocolDesc, boolValue(enabled[p]), p)
+				e.gauge(tlsProtocolDesc, boolValue(enabled[p]), p)
 			}
 		}
 	}
-	c.yesNo(ch, tlsReplicationDesc, "tls-replication")
-	c.yesNo(ch, tlsClusterDesc, "tls-cluster")
-	c.yesNo(ch, replicaReadOnlyDesc, "replica-read-only")
+	c.yesNo(e, tlsReplicationDesc, "tls-replication")
+	c.yesNo(e, tlsClusterDesc, "tls-cluster")
+	c.yesNo(e, replicaReadOnlyDesc, "replica-read-only")
 
 	if v, ok := c.get("client-output-buffer-limit"); ok {
 		limits, err := parseOutputBufferLimits(v)
@@ -258,29 +259,29 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 			c.fail("client-output-buffer-limit", err)
 		}
 		for _, l := range dedupe(limits) {
-			gauge(ch, outputBufferLimitDesc, l.hard, l.class, "hard")
-			gauge(ch, outputBufferLimitDesc, l.soft, l.class, "soft")
-			gauge(ch, outputBufferSoftSecondsDesc, l.softS, l.class)
+			e.gauge(outputBufferLimitDesc, l.hard, l.class, "hard")
+			e.gauge(outputBufferLimitDesc, l.soft, l.class, "soft")
+			e.gauge(outputBufferSoftSecondsDesc, l.softS, l.class)
 		}
 	}
-	c.number(ch, queryBufferLimitDesc, "client-query-buffer-limit", parseMemory)
-	c.number(ch, protoMaxBulkLenDesc, "proto-max-bulk-len", parseMemory)
-	c.number(ch, idleTimeoutDesc, "timeout", parseInteger)
-	c.number(ch, tcpKeepaliveDesc, "tcp-keepalive", parseInteger)
-	maxmemory, maxmemoryOK := c.number(ch, maxmemoryDesc, "maxmemory", parseMemory)
+	c.number(e, queryBufferLimitDesc, "client-query-buffer-limit", parseMemory)
+	c.number(e, protoMaxBulkLenDesc, "proto-max-bulk-len", parseMemory)
+	c.number(e, idleTimeoutDesc, "timeout", parseInteger)
+	c.number(e, tcpKeepaliveDesc, "tcp-keepalive", parseInteger)
+	maxmemory, maxmemoryOK := c.number(e, maxmemoryDesc, "maxmemory", parseMemory)
 	if v, ok := c.get("maxmemory-clients"); ok {
 		if strings.HasSuffix(strings.TrimSpace(v), "%") && !maxmemoryOK {
 			c.fail("maxmemory-clients", errors.New("percentage without a readable maxmemory"))
 		} else if n, err := parseMaxmemoryClients(v, maxmemory); err != nil {
 			c.fail("maxmemory-clients", err)
 		} else {
-			gauge(ch, maxmemoryClientsDesc, n)
+			e.gauge(maxmemoryClientsDesc, n)
 		}
 	}
 	// maxclients comes from INFO from 6.2 on (info collector).
 	// Before, it is requested here; when it was not requested, get finds nothing.
 	if in, err := r.Info(); err != nil || !hasField(in, "maxclients") {
-		c.number(ch, maxclientsDesc, "maxclients", parseInteger)
+		c.number(e, maxclientsDesc, "maxclients", parseInteger)
 	}
 
 	for _, s := range enableSettings {
@@ -298,15 +299,15 @@ func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 			continue
 		}
 		for _, val := range []string{"no", "local", "yes"} {
-			gauge(ch, enableConfigDesc, boolValue(val == v), s, val)
+			e.gauge(enableConfigDesc, boolValue(val == v), s, val)
 		}
 	}
 
 	dir, okDir := c.get("dir")
 	dbfilename, okFile := c.get("dbfilename")
 	if okDir && okFile {
-		gauge(ch, persistencePathDesc, 1, dir, dbfilename)
-		gauge(ch, persistencePathSuspiciousDesc, boolValue(persistencePathSuspicious(dir, dbfilename)))
+		e.gauge(persistencePathDesc, 1, dir, dbfilename)
+		e.gauge(persistencePathSuspiciousDesc, boolValue(persistencePathSuspicious(dir, dbfilename)))
 	}
 	return errors.Join(c.errs...)
 }

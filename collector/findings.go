@@ -3,6 +3,7 @@ package collector
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,19 +84,20 @@ func DescribeFindings(ch chan<- *prometheus.Desc) {
 	ch <- findingsDesc
 }
 
-// FindingMetrics turns findings into check_failed and findings series.
-func FindingMetrics(fs []Finding) []prometheus.Metric {
+// FindingMetrics turns findings into check_failed and findings series,
+// through the target's memo (st may be nil).
+func FindingMetrics(fs []Finding, st *State) []prometheus.Metric {
 	out := make([]prometheus.Metric, 0, len(fs)+len(Severities))
-	counts := map[Severity]int{}
+	var counts [5]int // by Rank
 	for _, f := range fs {
-		out = append(out, prometheus.MustNewConstMetric(checkFailedDesc, prometheus.GaugeValue, boolValue(f.Failed), f.ID, string(f.Severity)))
+		out = append(out, st.ConstMetric(checkFailedDesc, prometheus.GaugeValue, boolValue(f.Failed), f.ID, string(f.Severity)))
 		if f.Failed {
-			counts[f.Severity]++
+			counts[f.Severity.Rank()]++
 		}
 	}
 	if len(fs) > 0 {
 		for _, s := range Severities {
-			out = append(out, prometheus.MustNewConstMetric(findingsDesc, prometheus.GaugeValue, float64(counts[s]), string(s)))
+			out = append(out, st.ConstMetric(findingsDesc, prometheus.GaugeValue, float64(counts[s.Rank()]), string(s)))
 		}
 	}
 	return out
@@ -180,18 +182,16 @@ type index struct {
 
 func newIndex(metrics []prometheus.Metric, now time.Time) *index {
 	ix := &index{series: map[string][]sample{}, present: map[string]bool{}, now: now}
-	// Thousands of metrics share a few dozen Descs: name each Desc once
-	// (descName formats the whole Desc).
-	names := map[*prometheus.Desc]string{}
 	// One dto.Metric for every Write: a sample keeps only the label slice,
 	// which Write takes from the const metric rather than copying.
 	var pb dto.Metric
+	var last *prometheus.Desc
+	var name string
 	for _, m := range metrics {
-		d := m.Desc()
-		name, ok := names[d]
-		if !ok {
-			name = strings.TrimPrefix(descName(d), Namespace+"_")
-			names[d] = name
+		// A family's series come one after the other: look the name up
+		// once per run of one Desc.
+		if d := m.Desc(); d != last {
+			last, name = d, shortName(d)
 		}
 		if !indexed[name] {
 			continue // only what the checks read: a scrape may have thousands of series
@@ -216,6 +216,22 @@ func newIndex(metrics []prometheus.Metric, now time.Time) *index {
 		ix.series[name] = append(ix.series[name], s)
 	}
 	return ix
+}
+
+// shortNames memoises shortName: thousands of series share a few dozen
+// Descs, and descName formats the whole Desc (Desc.String()) to find the
+// name, which cost a tenth of a default scrape's CPU when done per scrape.
+// Descs are immutable and package-level, so an entry never goes stale.
+var shortNames sync.Map // *prometheus.Desc -> string
+
+// shortName is the Desc's metric name without the namespace.
+func shortName(d *prometheus.Desc) string {
+	if v, ok := shortNames.Load(d); ok {
+		return v.(string)
+	}
+	name := strings.TrimPrefix(descName(d), Namespace+"_")
+	shortNames.Store(d, name)
+	return name
 }
 
 // descName extracts a Desc's fully-qualified name. client_golang offers no

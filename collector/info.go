@@ -106,28 +106,29 @@ func (Info) Describe(ch chan<- *prometheus.Desc) {
 
 // Scrape implements Scraper.
 func (i Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
+	e := r.emitter(ch)
 	in, err := r.Info()
 	if err != nil {
 		return err
 	}
 	srv := r.Facts().Server
-	gauge(ch, serverInfoDesc, 1, string(srv.Flavor), srv.Version.String(), srv.Role, srv.Mode)
-	vulnerabilities(ch, i.table(), srv)
+	e.gauge(serverInfoDesc, 1, string(srv.Flavor), srv.Version.String(), srv.Role, srv.Mode)
+	vulnerabilities(e, i.table(), srv)
 
 	// auth failures: the most precise source the server has.
 	if v, ok := in.Float("acl_access_denied_auth"); ok {
-		counter(ch, authFailuresDesc, v)
+		e.counter(authFailuresDesc, v)
 	} else if v, ok := in.ErrorCount("WRONGPASS"); ok {
-		counter(ch, authFailuresDesc, v)
+		e.counter(authFailuresDesc, v)
 	}
 	for _, d := range aclDeniedReasons {
 		if v, ok := in.Float(d.field); ok {
-			counter(ch, aclDeniedDesc, v, d.reason)
+			e.counter(aclDeniedDesc, v, d.reason)
 		}
 	}
 	for _, code := range securityErrorCodes {
 		if v, ok := in.ErrorCount(code); ok {
-			counter(ch, errorRepliesDesc, v, code)
+			e.counter(errorRepliesDesc, v, code)
 		}
 	}
 
@@ -144,7 +145,7 @@ func (i Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 	}
 	for _, c := range counters {
 		if v, ok := in.Float(c.field); ok {
-			counter(ch, c.desc, v, c.label...)
+			e.counter(c.desc, v, c.label...)
 		}
 	}
 	gauges := []struct {
@@ -159,39 +160,39 @@ func (i Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) erro
 	}
 	for _, g := range gauges {
 		if v, ok := in.Float(g.field); ok {
-			gauge(ch, g.desc, v, g.label...)
+			e.gauge(g.desc, v, g.label...)
 		}
 	}
 
 	if mods, ok := in.Modules(); ok {
 		for _, m := range dedupe(mods) {
-			gauge(ch, moduleInfoDesc, 1, m.Name, m.Version)
+			e.gauge(moduleInfoDesc, 1, m.Name, m.Version)
 		}
 	}
 	if srv.Role == "replica" {
 		host, _ := in.Get("master_host")
 		port, _ := in.Get("master_port")
-		gauge(ch, replicationSourceDesc, 1, host, port)
+		e.gauge(replicationSourceDesc, 1, host, port)
 	}
 	if ls, ok := in.Listeners(); ok {
 		for _, l := range dedupe(ls) {
-			gauge(ch, listenerDesc, 1, l.Transport, l.Address, l.Port)
+			e.gauge(listenerDesc, 1, l.Transport, l.Address, l.Port)
 		}
 	}
 	return nil
 }
 
 // vulnerabilities reports the known CVEs and end of life of the version.
-func vulnerabilities(ch chan<- prometheus.Metric, table *vuln.Table, srv redisinfo.Server) {
+func vulnerabilities(e emitter, table *vuln.Table, srv redisinfo.Server) {
 	counts := map[vuln.Severity]int{}
 	for _, v := range table.MatchServer(srv) {
-		gauge(ch, vulnerabilityDesc, 1, v.ID, string(v.Severity))
+		e.gauge(vulnerabilityDesc, 1, v.ID, string(v.Severity))
 		counts[v.Severity]++
 	}
 	for _, s := range vuln.Severities {
-		gauge(ch, knownVulnerabilitiesDesc, float64(counts[s]), string(s))
+		e.gauge(knownVulnerabilitiesDesc, float64(counts[s]), string(s))
 	}
 	if eol, known := table.EndOfLife(srv.Flavor, srv.Version); known {
-		gauge(ch, versionEndOfLifeDesc, boolValue(eol))
+		e.gauge(versionEndOfLifeDesc, boolValue(eol))
 	}
 }

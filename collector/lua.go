@@ -38,6 +38,7 @@ func (LuaSandbox) Describe(ch chan<- *prometheus.Desc) { ch <- luaPackageExposed
 
 // Scrape implements Scraper.
 func (LuaSandbox) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
+	e := r.emitter(ch)
 	v, err := r.Command("EVAL", luaProbe, "0")
 	if err != nil {
 		return err
@@ -48,9 +49,9 @@ func (LuaSandbox) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) 
 	}
 	switch s {
 	case "table":
-		gauge(ch, luaPackageExposedDesc, 1)
+		e.gauge(luaPackageExposedDesc, 1)
 	case "nil":
-		gauge(ch, luaPackageExposedDesc, 0)
+		e.gauge(luaPackageExposedDesc, 0)
 	default:
 		return fmt.Errorf("EVAL type(package): unexpected answer %q", s)
 	}

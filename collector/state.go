@@ -20,6 +20,8 @@ type State struct {
 	aclUsers map[string]userSeries
 	// aclCache is the last ACL LIST reply (see acllist.go).
 	aclCache aclListCache
+	// memo is the last scrape's metric per series (see memo.go).
+	memo metricMemo
 }
 
 // NewState returns an empty state.

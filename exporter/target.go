@@ -279,7 +279,7 @@ func (t *Target) scrape(ctx context.Context) result {
 	start := time.Now()
 	var out []prometheus.Metric
 	emit := func(d *prometheus.Desc, v float64, labels ...string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+		out = append(out, t.state.ConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
 
 	replies, err := t.fetch(ctx)
@@ -317,8 +317,9 @@ func (t *Target) scrape(ctx context.Context) result {
 	}
 	// Findings read the metrics above: a check whose inputs are missing
 	// (denied, disabled collector, older version) is not evaluated.
-	out = append(out, collector.FindingMetrics(collector.Evaluate(out, time.Now()))...)
+	out = append(out, collector.FindingMetrics(collector.Evaluate(out, time.Now()), t.state)...)
 	emit(scrapeDurationDesc, time.Since(start).Seconds())
+	t.state.EndScrape()
 	return result{metrics: out}
 }
 

@@ -1,0 +1,118 @@
+package collector
+
+import (
+	"math"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// A scrape's series are mostly the previous scrape's, value for value: the
+// settings, the command availability, the CVEs, the checks' verdicts. A
+// const metric is immutable, so a series whose value did not change is sent
+// as the very metric object of the previous scrape instead of a new one.
+// That saves the allocations of NewConstMetric (about half of a default
+// scrape's), and the exposition serves a family whose objects are the
+// previous scrape's from the bytes it encoded then, without writing a
+// single series again.
+
+// metricMemo is a target's last metric per series. It lives in the State,
+// which one scrape at a time uses, so it needs no lock.
+type metricMemo struct {
+	series map[memoKey]*memoEntry
+}
+
+// memoKey identifies a series: its Desc and label values. Series of more
+// labels than the key holds are not memoised (none of the collectors'
+// today).
+type memoKey struct {
+	desc   *prometheus.Desc
+	labels [4]string
+}
+
+type memoEntry struct {
+	bits   uint64 // the value's bits: NaN is NaN, 0 is not -0
+	typ    prometheus.ValueType
+	metric prometheus.Metric
+	used   bool // sent since the last sweep
+}
+
+// metric returns the series' metric with value v: the previous one when
+// the value and type are the same.
+func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v float64, labels []string) prometheus.Metric {
+	if mm == nil || len(labels) > len(memoKey{}.labels) {
+		return prometheus.MustNewConstMetric(d, typ, v, labelValues(labels)...)
+	}
+	k := memoKey{desc: d}
+	copy(k.labels[:], labels)
+	bits := math.Float64bits(v)
+	e, ok := mm.series[k]
+	if ok && e.bits == bits && e.typ == typ {
+		e.used = true
+		return e.metric
+	}
+	// The label values are often substrings of a whole reply (INFO): the
+	// memo and the metric keep copies, not the reply.
+	for i := range labels {
+		k.labels[i] = strings.Clone(labels[i])
+	}
+	if !ok {
+		e = &memoEntry{}
+		if mm.series == nil {
+			mm.series = map[memoKey]*memoEntry{}
+		}
+		mm.series[k] = e
+	}
+	*e = memoEntry{bits: bits, typ: typ, used: true,
+		metric: prometheus.MustNewConstMetric(d, typ, v, labelValues(k.labels[:len(labels)])...)}
+	return e.metric
+}
+
+// sweep forgets the series not sent since the last sweep: a setting whose
+// value label changed, a user deleted, a check no longer evaluated.
+func (mm *metricMemo) sweep() {
+	for k, e := range mm.series {
+		if !e.used {
+			delete(mm.series, k)
+			continue
+		}
+		e.used = false
+	}
+}
+
+// ConstMetric returns a gauge or counter of the target's series, reusing the
+// previous scrape's metric when its value is the same (see metricMemo).
+// Label values go through LabelValue. A nil State builds a new metric.
+func (s *State) ConstMetric(d *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
+	if s == nil {
+		return prometheus.MustNewConstMetric(d, typ, v, labelValues(labels)...)
+	}
+	return s.memo.metric(d, typ, v, labels)
+}
+
+// EndScrape is called once a scrape's metrics are all built: series not
+// sent since the previous call are forgotten, so the memo holds one
+// scrape's series.
+func (s *State) EndScrape() { s.memo.sweep() }
+
+// emitter sends a scraper's metrics through the target's memo.
+type emitter struct {
+	ch   chan<- prometheus.Metric
+	memo *metricMemo
+}
+
+func (r *Replies) emitter(ch chan<- prometheus.Metric) emitter {
+	e := emitter{ch: ch}
+	if r.state != nil {
+		e.memo = &r.state.memo
+	}
+	return e
+}
+
+func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
+	e.ch <- e.memo.metric(d, prometheus.GaugeValue, v, labels)
+}
+
+func (e emitter) counter(d *prometheus.Desc, v float64, labels ...string) {
+	e.ch <- e.memo.metric(d, prometheus.CounterValue, v, labels)
+}

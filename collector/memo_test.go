@@ -1,0 +1,127 @@
+package collector
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+func writeMetric(t *testing.T, m prometheus.Metric) *dto.Metric {
+	t.Helper()
+	var pb dto.Metric
+	if err := m.Write(&pb); err != nil {
+		t.Fatal(err)
+	}
+	return &pb
+}
+
+func TestMetricMemo(t *testing.T) {
+	d2 := newDesc("memo_test", "test", "a", "b")
+	d5 := newDesc("memo_test_wide", "test", "a", "b", "c", "d", "e")
+	s := NewState()
+	first := s.ConstMetric(d2, prometheus.GaugeValue, 1, "x", "y")
+
+	for _, tc := range []struct {
+		name   string
+		metric func() prometheus.Metric
+		same   bool // the very object first is
+		value  float64
+		labels []string
+	}{
+		{"same series, same value: the same object", func() prometheus.Metric { return s.ConstMetric(d2, prometheus.GaugeValue, 1, "x", "y") }, true, 1, []string{"x", "y"}},
+		{"other label values: another series", func() prometheus.Metric { return s.ConstMetric(d2, prometheus.GaugeValue, 1, "x", "z") }, false, 1, []string{"x", "z"}},
+		{"labels are not concatenated into one key", func() prometheus.Metric { return s.ConstMetric(d2, prometheus.GaugeValue, 1, "xy", "") }, false, 1, []string{"xy", ""}},
+		{"same series, other type: a new metric", func() prometheus.Metric { return s.ConstMetric(d2, prometheus.CounterValue, 1, "x", "y") }, false, 1, []string{"x", "y"}},
+		{"label values are made exportable", func() prometheus.Metric { return s.ConstMetric(d2, prometheus.GaugeValue, 1, "\xff", `"q`) }, false, 1, []string{`"\xff"`, `"\"q"`}},
+		{"more labels than the key holds: built anew", func() prometheus.Metric {
+			return s.ConstMetric(d5, prometheus.GaugeValue, 2, "1", "2", "3", "4", "5")
+		}, false, 2, []string{"1", "2", "3", "4", "5"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.metric()
+			if (m == first) != tc.same {
+				t.Errorf("same object as the first: %v, want %v", m == first, tc.same)
+			}
+			pb := writeMetric(t, m)
+			var got []string
+			for _, lp := range pb.GetLabel() {
+				got = append(got, lp.GetValue())
+			}
+			if strings.Join(got, ",") != strings.Join(tc.labels, ",") {
+				t.Errorf("labels %q, want %q", got, tc.labels)
+			}
+			v := pb.GetGauge().GetValue() + pb.GetCounter().GetValue()
+			if v != tc.value {
+				t.Errorf("value %v, want %v", v, tc.value)
+			}
+		})
+	}
+
+	// After the type change above, the gauge is a new metric again, and a
+	// new value is never served from the memo.
+	g := s.ConstMetric(d2, prometheus.GaugeValue, 1, "x", "y")
+	if g2 := s.ConstMetric(d2, prometheus.GaugeValue, 2, "x", "y"); g2 == g || writeMetric(t, g2).GetGauge().GetValue() != 2 {
+		t.Error("a changed value was served from the memo")
+	}
+	// NaN is one value (its bits), 0 and -0 are two.
+	nan := s.ConstMetric(d2, prometheus.GaugeValue, math.NaN(), "n", "")
+	if s.ConstMetric(d2, prometheus.GaugeValue, math.NaN(), "n", "") != nan {
+		t.Error("NaN was not memoised")
+	}
+	zero := s.ConstMetric(d2, prometheus.GaugeValue, 0, "z", "")
+	if s.ConstMetric(d2, prometheus.GaugeValue, math.Copysign(0, -1), "z", "") == zero {
+		t.Error("-0 was served as 0")
+	}
+}
+
+func TestMetricMemoSweep(t *testing.T) {
+	d := newDesc("memo_test_sweep", "test", "a")
+	s := NewState()
+	kept := s.ConstMetric(d, prometheus.GaugeValue, 1, "kept")
+	s.ConstMetric(d, prometheus.GaugeValue, 1, "dropped")
+	s.EndScrape()
+	if len(s.memo.series) != 2 {
+		t.Fatalf("%d series after the first scrape, want 2", len(s.memo.series))
+	}
+	// The next scrape sends only one of them: the other is forgotten.
+	if s.ConstMetric(d, prometheus.GaugeValue, 1, "kept") != kept {
+		t.Error("a series sent every scrape was rebuilt")
+	}
+	s.EndScrape()
+	if len(s.memo.series) != 1 {
+		t.Errorf("%d series after a scrape that sent one, want 1", len(s.memo.series))
+	}
+	var nilState *State
+	if m := nilState.ConstMetric(d, prometheus.GaugeValue, 3, "x"); writeMetric(t, m).GetGauge().GetValue() != 3 {
+		t.Error("a nil State does not build the metric")
+	}
+}
+
+func TestMetricMemoCopiesLabels(t *testing.T) {
+	// A label taken from a reply must not keep the reply alive.
+	d := newDesc("memo_test_clone", "test", "a")
+	s := NewState()
+	reply := strings.Repeat("r", 1<<20) + "label"
+	label := reply[len(reply)-5:]
+	s.ConstMetric(d, prometheus.GaugeValue, 1, label)
+	found := false
+	for k := range s.memo.series {
+		if k.desc != d {
+			continue
+		}
+		found = true
+		if k.labels[0] != "label" {
+			t.Errorf("key label %q", k.labels[0])
+		}
+		if unsafe.StringData(k.labels[0]) == unsafe.StringData(label) {
+			t.Error("the memo's key shares the reply's bytes")
+		}
+	}
+	if !found {
+		t.Fatal("the series is not in the memo")
+	}
+}
