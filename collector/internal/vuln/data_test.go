@@ -95,6 +95,11 @@ func TestTableCoversFactsWaves(t *testing.T) {
 		// The 2026 advisories (issue 14).
 		"CVE-2025-67733", "CVE-2026-21863", "CVE-2026-27623", "CVE-2026-23479", "CVE-2026-25243",
 		"CVE-2026-23631", "CVE-2026-25588", "CVE-2026-25589", "CVE-2026-56684", "CVE-2026-63639",
+		// Not in redis-facts.md: the 2022-2023 GitHub-CNA CVEs fixed on
+		// 6.0/6.2/7.0 (and 7.2.1), once a known gap of the table's scope.
+		"CVE-2022-31144", "CVE-2022-35951", "CVE-2022-35977", "CVE-2022-36021",
+		"CVE-2023-22458", "CVE-2023-25155", "CVE-2023-28425", "CVE-2023-28856",
+		"CVE-2023-36824", "CVE-2023-41053",
 	} {
 		if !slices.Contains(got, id) {
 			t.Errorf("%s missing", id)

@@ -43,8 +43,10 @@ var sampleWant = map[string]struct {
 		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
 		"CVE-2026-23479", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
 	}},
-	// 7.0.15 is the last 7.0: it has 41056 (7.0.15), 45145 (7.0.14), 24834
-	// (7.0.12); everything from the 2024-10 wave on lists 7.0 as unfixed.
+	// 7.0.15 is the last 7.0: it has 41056 (7.0.15), 45145 (7.0.14), 41053
+	// (7.0.13), 24834 and 36824 (7.0.12) and the older 2022-2023 7.0 fixes
+	// (7.0.4 to 7.0.11); everything from the 2024-10 wave on lists 7.0 as
+	// unfixed.
 	"redis-7.0": {redisinfo.FlavorRedis, "7.0.15", []string{
 		"CVE-2024-31227", "CVE-2024-31228", "CVE-2024-31449", "CVE-2024-46981",
 		"CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
@@ -177,6 +179,20 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorValkey, "8.1.3", "CVE-2025-49844", true, "8.1.4"},
 		{redisinfo.FlavorValkey, "8.1.4", "CVE-2025-49844", false, ""},
 		{redisinfo.FlavorValkey, "8.1.0", "CVE-2025-21605", true, "8.1.1"},
+		{redisinfo.FlavorRedis, "7.0.3", "CVE-2022-31144", true, "7.0.4"},
+		{redisinfo.FlavorRedis, "7.0.4", "CVE-2022-31144", false, ""},
+		{redisinfo.FlavorRedis, "6.0.16", "CVE-2022-35977", true, "6.0.17"},
+		{redisinfo.FlavorRedis, "6.0.17", "CVE-2022-35977", false, ""},
+		{redisinfo.FlavorRedis, "6.2.10", "CVE-2023-25155", true, "6.2.11"},
+		{redisinfo.FlavorRedis, "6.2.11", "CVE-2023-25155", false, ""},
+		{redisinfo.FlavorRedis, "7.0.10", "CVE-2023-28856", true, "7.0.11"},
+		{redisinfo.FlavorRedis, "7.0.11", "CVE-2023-28856", false, ""},
+		{redisinfo.FlavorRedis, "7.2.0", "CVE-2023-41053", true, "7.2.1"},
+		{redisinfo.FlavorRedis, "7.2.1", "CVE-2023-41053", false, ""},
+		{redisinfo.FlavorRedis, "7.0.12", "CVE-2023-41053", true, "7.0.13"},
+		// Debian's 7.0.15 (tested live): every 7.0 fix of 2022-2023 is older.
+		{redisinfo.FlavorRedis, "7.0.15", "CVE-2023-36824", false, ""},
+		{redisinfo.FlavorRedis, "7.0.15", "CVE-2023-41053", false, ""},
 		// Before introduced: not affected.
 		{redisinfo.FlavorRedis, "7.0.8", "CVE-2023-41056", false, ""},
 		{redisinfo.FlavorRedis, "7.0.9", "CVE-2023-41056", true, "7.0.15"},
@@ -184,6 +200,11 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorRedis, "6.2.0", "CVE-2024-51741", false, ""},
 		{redisinfo.FlavorRedis, "4.0.14", "CVE-2021-32627", false, ""},
 		{redisinfo.FlavorRedis, "2.4.0", "CVE-2021-32626", false, ""},
+		{redisinfo.FlavorRedis, "6.0.16", "CVE-2023-22458", false, ""}, // 6.2 commands
+		{redisinfo.FlavorRedis, "6.2.8", "CVE-2023-22458", true, "6.2.9"},
+		{redisinfo.FlavorRedis, "7.0.7", "CVE-2023-28425", false, ""},
+		{redisinfo.FlavorRedis, "7.0.8", "CVE-2023-28425", true, "7.0.10"},
+		{redisinfo.FlavorRedis, "6.2.14", "CVE-2023-36824", false, ""}, // 7.0 only
 		// An end-of-life branch listed as unfixed: every patch is affected
 		// and there is no fix on the branch.
 		{redisinfo.FlavorRedis, "6.0.0", "CVE-2022-24735", true, ""},
@@ -194,8 +215,13 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorRedis, "6.0.20", "CVE-2024-31449", true, ""},
 		{redisinfo.FlavorRedis, "4.0.14", "CVE-2021-32626", true, ""},
 		{redisinfo.FlavorRedis, "3.2.0", "CVE-2021-32672", true, ""},
+		{redisinfo.FlavorRedis, "5.0.14", "CVE-2023-28856", true, ""},
+		{redisinfo.FlavorRedis, "5.0.14", "CVE-2022-36021", true, ""},
 		// A branch newer than the row's branches, released after the fix.
 		{redisinfo.FlavorRedis, "7.2.0", "CVE-2022-24834", false, ""},
+		{redisinfo.FlavorRedis, "7.2.0", "CVE-2023-36824", false, ""},
+		{redisinfo.FlavorRedis, "7.2.0", "CVE-2022-31144", false, ""},
+		{redisinfo.FlavorValkey, "7.2.5", "CVE-2023-41053", false, ""},
 		{redisinfo.FlavorRedis, "8.0.0", "CVE-2024-31449", false, ""},
 		{redisinfo.FlavorRedis, "8.2.0", "CVE-2025-32023", false, ""},
 		{redisinfo.FlavorValkey, "8.1.0", "CVE-2024-46981", false, ""},
