@@ -67,8 +67,8 @@ func (ACL) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Scrape implements Scraper.
-func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
-	e := r.emitter(ch)
+func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
+	e := r.emitter(send)
 	users, err := ACLUsers(r, logger)
 	if err != nil {
 		return err
@@ -105,14 +105,14 @@ func (a ACL) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) 
 		key := permKey(strconv.FormatBool(shared)+strconv.FormatBool(channelsImplicit), lines[u.Name])
 		if cached, ok := st.aclUsers[u.Name]; ok && cached.key == key {
 			for _, m := range cached.metrics {
-				ch <- m
+				send(m)
 			}
 			continue
 		}
 		us := userSeries{key: key}
 		emit := func(d *prometheus.Desc, v float64, labels ...string) {
 			m := newGauge(d, v, labels...)
-			ch <- m
+			send(m)
 			us.metrics = append(us.metrics, m)
 		}
 		emit(aclUserEnabledDesc, boolValue(u.Enabled), u.Name)

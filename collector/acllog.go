@@ -76,8 +76,8 @@ func (ACLLog) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Scrape implements Scraper.
-func (a ACLLog) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
-	e := r.emitter(ch)
+func (a ACLLog) Scrape(r *Replies, send Send, logger log.Logger) error {
+	e := r.emitter(send)
 	s := r.State()
 	var errs []error
 	if v, ok, err := r.Config("acllog-max-len"); err != nil {

@@ -168,8 +168,8 @@ func connectedClients(r *Replies) (int, bool) {
 }
 
 // Scrape implements Scraper.
-func (c Clients) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
-	e := r.emitter(ch)
+func (c Clients) Scrape(r *Replies, send Send, logger log.Logger) error {
+	e := r.emitter(send)
 	s := r.State().clients
 	if n, ok := connectedClients(r); ok {
 		s.connected = n

@@ -153,7 +153,7 @@ type clientsCollector struct {
 func (c clientsCollector) Describe(ch chan<- *prometheus.Desc) { c.c.Describe(ch) }
 func (c clientsCollector) Collect(ch chan<- prometheus.Metric) {
 	r := replay(c.t, c.c, collector.NewState(), collector.Facts{}, func(call collector.Call) collector.Result { return c.srv.answer(c.t, call) })
-	c.c.Scrape(r, ch, log.NewNopLogger()) //nolint:errcheck // the registry checks the metrics
+	c.c.Scrape(r, func(m prometheus.Metric) { ch <- m }, log.NewNopLogger()) //nolint:errcheck // the registry checks the metrics
 }
 
 // TestClientsCostGuard: the first scrape decides from its own INFO in a

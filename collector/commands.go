@@ -184,8 +184,8 @@ func permKey(runID, lineSum string) string {
 }
 
 // Scrape implements Scraper.
-func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Logger) error {
-	e := r.emitter(ch)
+func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
+	e := r.emitter(send)
 	facts := r.Facts()
 	if !facts.Known {
 		return errors.New("server unknown (INFO failed)")
@@ -259,7 +259,7 @@ func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Log
 		seriesKey := func() string { return sig.String() + strconv.FormatBool(dryRun) + perm }
 		if e, ok := st.emitted[u.Name]; ok && e.key == seriesKey() {
 			for _, m := range e.metrics {
-				ch <- m
+				send(m)
 			}
 			for _, n := range e.allowed {
 				counts[n]++
@@ -297,7 +297,7 @@ func (c Commands) Scrape(r *Replies, ch chan<- prometheus.Metric, logger log.Log
 			}
 			v := allowed && available[n] && gate
 			m := newGauge(commandAllowedDesc, boolValue(v), u.Name, n)
-			ch <- m
+			send(m)
 			e.metrics = append(e.metrics, m)
 			if v {
 				counts[n]++

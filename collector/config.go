@@ -181,8 +181,8 @@ func (c *configReader) yesNo(e emitter, d *prometheus.Desc, name string) (bool, 
 }
 
 // Scrape implements Scraper.
-func (Config) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
-	e := r.emitter(ch)
+func (Config) Scrape(r *Replies, send Send, _ log.Logger) error {
+	e := r.emitter(send)
 	c := &configReader{r: r}
 	facts := r.Facts()
 

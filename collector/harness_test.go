@@ -62,7 +62,7 @@ func (c *testCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *testCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.scrapers {
-		err := s.Scrape(c.replies, ch, log.NewNopLogger())
+		err := s.Scrape(c.replies, func(m prometheus.Metric) { ch <- m }, log.NewNopLogger())
 		c.mu.Lock()
 		c.errs[s.Name()] = err
 		c.mu.Unlock()
@@ -149,12 +149,7 @@ func replay(tb testing.TB, s collector.Scraper, st *collector.State, facts colle
 // without the namespace.
 func scrapeMap(tb testing.TB, s collector.Scraper, r *collector.Replies) (map[string]float64, error) {
 	tb.Helper()
-	ch := make(chan prometheus.Metric, 10000)
-	err := s.Scrape(r, ch, log.NewNopLogger())
-	close(ch)
 	got := map[string]float64{}
-	for m := range ch {
-		got[metricKey(tb, m)] = metricValue(tb, m)
-	}
+	err := s.Scrape(r, func(m prometheus.Metric) { got[metricKey(tb, m)] = metricValue(tb, m) }, log.NewNopLogger())
 	return got, err
 }

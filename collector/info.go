@@ -105,8 +105,8 @@ func (Info) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Scrape implements Scraper.
-func (i Info) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
-	e := r.emitter(ch)
+func (i Info) Scrape(r *Replies, send Send, _ log.Logger) error {
+	e := r.emitter(send)
 	in, err := r.Info()
 	if err != nil {
 		return err

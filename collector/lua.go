@@ -37,8 +37,8 @@ func (LuaSandbox) Plan(p *Plan) { p.Command("EVAL", luaProbe, "0") }
 func (LuaSandbox) Describe(ch chan<- *prometheus.Desc) { ch <- luaPackageExposedDesc }
 
 // Scrape implements Scraper.
-func (LuaSandbox) Scrape(r *Replies, ch chan<- prometheus.Metric, _ log.Logger) error {
-	e := r.emitter(ch)
+func (LuaSandbox) Scrape(r *Replies, send Send, _ log.Logger) error {
+	e := r.emitter(send)
 	v, err := r.Command("EVAL", luaProbe, "0")
 	if err != nil {
 		return err

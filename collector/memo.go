@@ -97,12 +97,12 @@ func (s *State) EndScrape() { s.memo.sweep() }
 
 // emitter sends a scraper's metrics through the target's memo.
 type emitter struct {
-	ch   chan<- prometheus.Metric
+	send Send
 	memo *metricMemo
 }
 
-func (r *Replies) emitter(ch chan<- prometheus.Metric) emitter {
-	e := emitter{ch: ch}
+func (r *Replies) emitter(send Send) emitter {
+	e := emitter{send: send}
 	if r.state != nil {
 		e.memo = &r.state.memo
 	}
@@ -110,9 +110,9 @@ func (r *Replies) emitter(ch chan<- prometheus.Metric) emitter {
 }
 
 func (e emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	e.ch <- e.memo.metric(d, prometheus.GaugeValue, v, labels)
+	e.send(e.memo.metric(d, prometheus.GaugeValue, v, labels))
 }
 
 func (e emitter) counter(d *prometheus.Desc, v float64, labels ...string) {
-	e.ch <- e.memo.metric(d, prometheus.CounterValue, v, labels)
+	e.send(e.memo.metric(d, prometheus.CounterValue, v, labels))
 }

@@ -124,6 +124,13 @@ func NewTarget(o Options) (*Target, error) {
 		// when its handshake fails go-redis "spills" to the main pool and
 		// authenticates again, doubling failed AUTHs on the server.
 		PipelinePoolSize: -1,
+		// go-redis sizes each connection's buffers for a busy client (32 KiB
+		// each way); a scrape sends under 1 KiB and reads a few KiB, and a
+		// pooled /probe target keeps its connection for good. Replies larger
+		// than the read buffer still arrive whole: bufio reads a long bulk
+		// string straight into its destination.
+		ReadBufferSize:  8 << 10,
+		WriteBufferSize: 4 << 10,
 		// Retries would multiply failed AUTHs and outlive the scrape deadline;
 		// a server that is down must be reported down at once.
 		MaxRetries:    -1,
@@ -297,8 +304,7 @@ func (t *Target) scrape(ctx context.Context) result {
 
 	for _, s := range t.scrapers {
 		sStart := time.Now()
-		metrics, err := runScraper(s, replies, log.With(t.logger, "collector", s.Name()))
-		out = append(out, metrics...)
+		err := runScraper(s, replies, log.With(t.logger, "collector", s.Name()), &out)
 		success := 1.0
 		if err != nil {
 			success = 0
@@ -323,26 +329,16 @@ func (t *Target) scrape(ctx context.Context) result {
 	return result{metrics: out}
 }
 
-// runScraper runs one scraper and collects its metrics. A panic (a parser
-// bug meeting an odd reply) fails that collector, not the exporter.
-func runScraper(s collector.Scraper, r *collector.Replies, logger log.Logger) (metrics []prometheus.Metric, err error) {
-	// Buffered: a thousand users' series are sent one by one, and an
-	// unbuffered channel would switch goroutines for every one.
-	ch := make(chan prometheus.Metric, 64)
-	errc := make(chan error, 1)
-	go func() {
-		defer close(ch)
-		defer func() {
-			if p := recover(); p != nil {
-				errc <- fmt.Errorf("collector panicked: %v", p)
-			}
-		}()
-		errc <- s.Scrape(r, ch, logger)
+// runScraper runs one scraper, appending its metrics to out. A panic (a
+// parser bug meeting an odd reply) fails that collector, not the exporter;
+// the metrics it sent before are kept, as a failed collector's are.
+func runScraper(s collector.Scraper, r *collector.Replies, logger log.Logger, out *[]prometheus.Metric) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("collector panicked: %v", p)
+		}
 	}()
-	for m := range ch {
-		metrics = append(metrics, m)
-	}
-	return metrics, <-errc
+	return s.Scrape(r, func(m prometheus.Metric) { *out = append(*out, m) }, logger)
 }
 
 // fetch executes the plan in one round trip. A second one is needed only

@@ -226,16 +226,8 @@ func scrape(srv *server, opts collector.Options) ([]prometheus.Metric, []string)
 	}
 	var out []prometheus.Metric
 	for _, s := range scrapers {
-		ch := make(chan prometheus.Metric, 64)
-		errc := make(chan error, 1)
-		go func() {
-			defer close(ch)
-			errc <- s.Scrape(r, ch, log.NewNopLogger())
-		}()
-		for m := range ch {
-			out = append(out, m)
-		}
-		if err := <-errc; err != nil && !strings.Contains(err.Error(), errNeedsServer) {
+		err := s.Scrape(r, func(m prometheus.Metric) { out = append(out, m) }, log.NewNopLogger())
+		if err != nil && !strings.Contains(err.Error(), errNeedsServer) {
 			warnings = append(warnings, fmt.Sprintf("%s: %v", s.Name(), err))
 		}
 	}
