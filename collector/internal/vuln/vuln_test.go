@@ -228,6 +228,61 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorValkey, "9.0.0", "CVE-2025-49844", false, ""},
 		// A fix in the GA of a branch: the branch is not affected.
 		{redisinfo.FlavorRedis, "8.0.0", "CVE-2025-21605", false, ""},
+		// The February 2026 Valkey advisories, per branch (CVE records;
+		// 9.0.3, not the records' 9.0.2, from the 9.0.3 release notes).
+		{redisinfo.FlavorValkey, "7.2.11", "CVE-2025-67733", true, "7.2.12"},
+		{redisinfo.FlavorValkey, "7.2.12", "CVE-2025-67733", false, ""},
+		{redisinfo.FlavorValkey, "8.0.6", "CVE-2025-67733", true, "8.0.7"},
+		{redisinfo.FlavorValkey, "8.0.7", "CVE-2025-67733", false, ""},
+		{redisinfo.FlavorValkey, "8.1.5", "CVE-2025-67733", true, "8.1.6"},
+		{redisinfo.FlavorValkey, "8.1.6", "CVE-2025-67733", false, ""},
+		{redisinfo.FlavorValkey, "9.0.2", "CVE-2025-67733", true, "9.0.3"},
+		{redisinfo.FlavorValkey, "9.0.3", "CVE-2025-67733", false, ""},
+		{redisinfo.FlavorValkey, "7.2.11", "CVE-2026-21863", true, "7.2.12"},
+		{redisinfo.FlavorValkey, "7.2.12", "CVE-2026-21863", false, ""},
+		{redisinfo.FlavorValkey, "8.0.6", "CVE-2026-21863", true, "8.0.7"},
+		{redisinfo.FlavorValkey, "8.0.7", "CVE-2026-21863", false, ""},
+		{redisinfo.FlavorValkey, "8.1.5", "CVE-2026-21863", true, "8.1.6"},
+		{redisinfo.FlavorValkey, "8.1.6", "CVE-2026-21863", false, ""},
+		{redisinfo.FlavorValkey, "9.0.2", "CVE-2026-21863", true, "9.0.3"},
+		{redisinfo.FlavorValkey, "9.0.3", "CVE-2026-21863", false, ""},
+		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-21863", false, ""}, // 9.1 GA after the fix
+		// The July 2026 Valkey advisories, per branch (CVE records).
+		{redisinfo.FlavorValkey, "7.2.13", "CVE-2026-56684", true, "7.2.14"},
+		{redisinfo.FlavorValkey, "7.2.14", "CVE-2026-56684", false, ""},
+		{redisinfo.FlavorValkey, "8.0.9", "CVE-2026-56684", true, "8.0.10"},
+		{redisinfo.FlavorValkey, "8.0.10", "CVE-2026-56684", false, ""},
+		{redisinfo.FlavorValkey, "8.1.8", "CVE-2026-56684", true, "8.1.9"},
+		{redisinfo.FlavorValkey, "8.1.9", "CVE-2026-56684", false, ""},
+		{redisinfo.FlavorValkey, "9.0.4", "CVE-2026-56684", true, "9.0.5"},
+		{redisinfo.FlavorValkey, "9.0.5", "CVE-2026-56684", false, ""},
+		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-56684", true, "9.1.1"},
+		{redisinfo.FlavorValkey, "9.1.1", "CVE-2026-56684", false, ""},
+		{redisinfo.FlavorValkey, "7.2.13", "CVE-2026-63639", true, "7.2.14"},
+		{redisinfo.FlavorValkey, "7.2.14", "CVE-2026-63639", false, ""},
+		{redisinfo.FlavorValkey, "8.0.9", "CVE-2026-63639", true, "8.0.10"},
+		{redisinfo.FlavorValkey, "8.0.10", "CVE-2026-63639", false, ""},
+		{redisinfo.FlavorValkey, "8.1.8", "CVE-2026-63639", true, "8.1.9"},
+		{redisinfo.FlavorValkey, "8.1.9", "CVE-2026-63639", false, ""},
+		{redisinfo.FlavorValkey, "9.0.4", "CVE-2026-63639", true, "9.0.5"},
+		{redisinfo.FlavorValkey, "9.0.5", "CVE-2026-63639", false, ""},
+		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-63639", true, "9.1.1"},
+		{redisinfo.FlavorValkey, "9.1.1", "CVE-2026-63639", false, ""},
+		// The May 2026 wave on Valkey: 9.0.4 fixes it; 9.1.0 GA shipped
+		// with the fix; 7.2, 8.0, 8.1 are not matched (no first-hand
+		// release note found: a known false negative, see the notes).
+		{redisinfo.FlavorValkey, "9.0.3", "CVE-2026-23479", true, "9.0.4"},
+		{redisinfo.FlavorValkey, "9.0.4", "CVE-2026-23479", false, ""},
+		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-23479", false, ""},
+		{redisinfo.FlavorValkey, "8.1.6", "CVE-2026-23479", false, ""},
+		// Redis 6.2 for the May wave: Redis's advisory table (6.2.22), not
+		// the CVE record's ">= 7.2.0"; -23631 starts at 7.0.0.
+		{redisinfo.FlavorRedis, "6.2.21", "CVE-2026-23479", true, "6.2.22"},
+		{redisinfo.FlavorRedis, "6.2.22", "CVE-2026-23479", false, ""},
+		{redisinfo.FlavorRedis, "7.2.13", "CVE-2026-25243", true, "7.2.14"},
+		{redisinfo.FlavorRedis, "7.2.14", "CVE-2026-25243", false, ""},
+		{redisinfo.FlavorRedis, "7.4.8", "CVE-2026-23631", true, "7.4.9"},
+		{redisinfo.FlavorRedis, "7.4.9", "CVE-2026-23631", false, ""},
 	} {
 		var hit *Vulnerability
 		for _, vu := range Match(tc.flavor, ver(t, tc.version)) {
@@ -375,5 +430,41 @@ func TestMatch2026Waves(t *testing.T) {
 				t.Errorf("%s %s: %s reported", tc.flavor, tc.version, id)
 			}
 		}
+	}
+}
+
+// TestCNAScores pins the score and CVSS version of the rows re-checked
+// against their CVE records (GitHub CNA), so an edit that reverts to a
+// third party's score fails.
+func TestCNAScores(t *testing.T) {
+	want := map[string]struct {
+		cvss     float64
+		version  string
+		sev      Severity
+		verified bool
+	}{
+		"CVE-2025-21605": {7.5, "3.1", SeverityHigh, false}, // Redis 7.2.8 not confirmed
+		"CVE-2025-67733": {8.5, "3.1", SeverityHigh, true},  // not Red Hat's 7.1
+		"CVE-2026-21863": {7.5, "3.1", SeverityHigh, true},
+		"CVE-2026-23479": {7.7, "4.0", SeverityHigh, false},   // Valkey 7.2/8.0/8.1 fixes not found
+		"CVE-2026-25243": {7.7, "4.0", SeverityHigh, false},   // idem
+		"CVE-2026-23631": {6.1, "4.0", SeverityMedium, false}, // idem
+		"CVE-2026-56684": {7.5, "3.1", SeverityHigh, true},
+		"CVE-2026-63639": {8.8, "3.1", SeverityHigh, true},
+	}
+	seen := 0
+	for _, v := range All() {
+		w, ok := want[v.ID]
+		if !ok {
+			continue
+		}
+		seen++
+		if v.CVSS != w.cvss || v.CVSSVersion != w.version || v.Severity != w.sev || v.Verified != w.verified {
+			t.Errorf("%s: cvss %v v%s %s verified=%v, want %v v%s %s verified=%v",
+				v.ID, v.CVSS, v.CVSSVersion, v.Severity, v.Verified, w.cvss, w.version, w.sev, w.verified)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d rows", seen, len(want))
 	}
 }
