@@ -22,6 +22,8 @@ type Collector struct {
 	startMu sync.Mutex
 	start   float64
 	started bool
+	// The files read on every scrape stay open: see procFile.
+	stat, netstat procFile
 }
 
 // New returns the process collector of the running process.
@@ -41,7 +43,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 
-	data, err := readFile("/proc/self/stat", *bp)
+	data, err := c.stat.read("/proc/self/stat", *bp)
 	*bp = data[:0]
 	if err == nil {
 		if st, err := parseStat(data); err == nil {
@@ -66,7 +68,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(maxVsizeDesc, prometheus.GaugeValue, float64(as.Cur))
 	}
 
-	data, err = readFile("/proc/self/net/netstat", *bp)
+	data, err = c.netstat.read("/proc/self/net/netstat", *bp)
 	*bp = data[:0]
 	if err == nil {
 		if in, out, err := parseNetstat(data); err == nil {
@@ -127,6 +129,40 @@ var bufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
+// procFile is a proc file read on every scrape, kept open and read from
+// offset 0 each time: the kernel regenerates a seq_file's text on a read
+// from 0, so the content is current, and an open file saves the open and
+// close and the kernel's buffer growth, which for /proc/self/net/netstat
+// (larger than the first page seq_file tries) generates the whole text
+// twice per open.
+type procFile struct {
+	mu   sync.Mutex
+	fd   int
+	open bool
+}
+
+// read returns the file's current content in buf. A read that fails closes
+// the file; it is opened again once.
+func (f *procFile) read(path string, buf []byte) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if !f.open {
+			fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+			if err != nil {
+				return buf[:0], err
+			}
+			f.fd, f.open = fd, true
+		}
+		data, err := readAll(f.fd, buf, true)
+		if err == nil || attempt > 0 {
+			return data, err
+		}
+		syscall.Close(f.fd)
+		f.open = false
+	}
+}
+
 // readFile reads a (proc) file whole into buf, growing it when needed.
 // procfs files report no size, so it reads until end of file.
 func readFile(path string, buf []byte) ([]byte, error) {
@@ -135,12 +171,24 @@ func readFile(path string, buf []byte) ([]byte, error) {
 		return buf[:0], err
 	}
 	defer syscall.Close(fd)
+	return readAll(fd, buf, false)
+}
+
+// readAll reads fd to its end into buf, growing it when needed; with pread
+// from offset 0 rather than from the file's position.
+func readAll(fd int, buf []byte, pread bool) ([]byte, error) {
 	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		var n int
+		var err error
+		if pread {
+			n, err = syscall.Pread(fd, buf[len(buf):cap(buf)], int64(len(buf)))
+		} else {
+			n, err = syscall.Read(fd, buf[len(buf):cap(buf)])
+		}
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}

@@ -3,9 +3,12 @@
 package processmetrics
 
 import (
+	"fmt"
 	"math"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -41,8 +44,12 @@ func value(mf *dto.MetricFamily) float64 {
 // between two reads equal bit for bit, the others within what the
 // process can do between them.
 func TestSameAsClientGolang(t *testing.T) {
+	// Ours keeps two proc files open from its first collection on: both
+	// count them once it has collected.
+	c := New()
+	gather(t, c)
 	theirs := gather(t, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{ReportErrors: true}))
-	ours := gather(t, New())
+	ours := gather(t, c)
 	if len(ours) != 9 || len(ours) != len(theirs) {
 		t.Fatalf("families: ours %d, client_golang's %d, want 9 each", len(ours), len(theirs))
 	}
@@ -143,5 +150,51 @@ func BenchmarkCollect(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestProcFileCurrent: a kept-open proc file read again returns the
+// current content, not the text of the first read.
+func TestProcFileCurrent(t *testing.T) {
+	var f procFile
+	first, err := f.read("/proc/self/stat", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st1, err := parseStat(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := f.fd
+	// Burn CPU until utime+stime moves (a tick is 10 ms).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, err := f.read("/proc/self/stat", make([]byte, 0, 16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st2, err := parseStat(data)
+		if err != nil {
+			t.Fatalf("%v in %q", err, data)
+		}
+		if f.fd != fd {
+			t.Fatalf("reopened: fd %d, then %d", fd, f.fd)
+		}
+		if st2.utime+st2.stime > st1.utime+st1.stime {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("CPU time read through the kept-open file never changed")
+		}
+		for i := 0; i < 1e6; i++ {
+			_ = fmt.Sprint(i)
+		}
+	}
+	// A closed descriptor (EBADF) is opened again.
+	syscall.Close(f.fd)
+	if data, err := f.read("/proc/self/stat", nil); err != nil {
+		t.Fatalf("after the fd was closed: %v", err)
+	} else if _, err := parseStat(data); err != nil {
+		t.Fatal(err)
 	}
 }
