@@ -715,13 +715,19 @@ func credentials(user, passwordFile, envPassword string) (exporter.Credentials, 
 
 // newMux routes the exporter's endpoints.
 func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logger log.Logger) (*http.ServeMux, error) {
-	self := prometheus.NewRegistry()
-	self.MustRegister(
+	own := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		processmetrics.New(),
 		newBuildInfo(),
 		collector.NewVulnerabilityTableCollector(cfg.options.Vulnerabilities, cfg.vulnSource),
-	)
+	}
+	if reloader != nil {
+		own = append(own, reloader)
+	}
+	self, err := exporter.NewSelfMetrics(own...)
+	if err != nil {
+		return nil, fmt.Errorf("registering the exporter's own metrics: %w", err)
+	}
 	mux := http.NewServeMux()
 	links := []web.LandingLinks{}
 	if target != nil {
@@ -733,7 +739,6 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 		links = append(links, web.LandingLinks{Address: cfg.telemetryPath, Text: "Metrics", Description: "Security metrics of " + target.Address().String()})
 	}
 	if reloader != nil {
-		self.MustRegister(reloader)
 		p := reloader.Prober()
 		mux.HandleFunc("/probe", p.ServeProbe)
 		mux.HandleFunc("/discover/cluster", p.ServeDiscoverCluster)

@@ -150,8 +150,10 @@ func BenchmarkExpositionFloor(b *testing.B) {
 func BenchmarkMetricsHandler(b *testing.B) {
 	// The exporter's own metrics as main.go registers them; before, the
 	// process collector was client_golang's.
-	self := prometheus.NewRegistry()
-	self.MustRegister(collectors.NewGoCollector(), processmetrics.New())
+	self, err := exporter.NewSelfMetrics(collectors.NewGoCollector(), processmetrics.New())
+	if err != nil {
+		b.Fatal(err)
+	}
 	before := prometheus.NewRegistry()
 	before.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, users := range []int{0, 1000} {

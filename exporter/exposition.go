@@ -44,6 +44,8 @@ type exposition struct {
 	// described holds every Desc the target's Describe sends (nil until
 	// the first request).
 	described map[*prometheus.Desc]bool
+	// self is the SelfMetrics whose Descs described holds too.
+	self *SelfMetrics
 	// families is keyed by Desc: a Desc belongs to one family. Families
 	// are looked up by Desc, whose name is learnt once.
 	byDesc   map[*prometheus.Desc]*family
@@ -64,29 +66,38 @@ type family struct {
 	digest  uint64
 	encoded []byte
 	typ     dto.MetricType
-	gen     uint64   // counts changes of encoded
-	chunk   runChunk // compressed run starting with this family
-	seen    int      // generation of the last scrape that had this family
+	// live marks a family of SelfMetrics: their collectors may send the
+	// same metric object with a new value (a histogram, a GaugeFunc), so
+	// the family is compared by digest only, never by object identity.
+	live  bool
+	gen   uint64   // counts changes of encoded
+	chunk runChunk // compressed run starting with this family
+	seen  int      // generation of the last scrape that had this family
 }
 
 // errSlowPath means the fast path declines: promhttp serves the request.
 var errSlowPath = errors.New("served by promhttp")
 
-// describe learns the target's Descs once.
-func (x *exposition) describe(t *Target) {
-	if x.described != nil {
-		return
+// describe learns the target's Descs once, and self's once it is served.
+func (x *exposition) describe(t *Target, self *SelfMetrics) {
+	if x.described == nil {
+		x.described = map[*prometheus.Desc]bool{}
+		x.byDesc = map[*prometheus.Desc]*family{}
+		x.byName = map[string]*family{}
+		ch := make(chan *prometheus.Desc)
+		go func() {
+			t.Describe(ch)
+			close(ch)
+		}()
+		for d := range ch {
+			x.described[d] = true
+		}
 	}
-	x.described = map[*prometheus.Desc]bool{}
-	x.byDesc = map[*prometheus.Desc]*family{}
-	x.byName = map[string]*family{}
-	ch := make(chan *prometheus.Desc)
-	go func() {
-		t.Describe(ch)
-		close(ch)
-	}()
-	for d := range ch {
-		x.described[d] = true
+	if self != nil && self != x.self {
+		x.self = self
+		for _, d := range self.descs {
+			x.described[d] = true
+		}
 	}
 }
 
@@ -136,24 +147,27 @@ type single struct{ m prometheus.Metric }
 func (s single) Describe(ch chan<- *prometheus.Desc) {} // unchecked
 func (s single) Collect(ch chan<- prometheus.Metric) { ch <- s.m }
 
-// encode writes the text exposition of metrics (and of extra's families)
-// to buf, reusing the bytes of unchanged families.
-func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.Metric, extra []*dto.MetricFamily) ([]part, error) {
-	x.describe(t)
+// encode writes the text exposition of metrics, own (self's metrics) and
+// extra's families to buf, reusing the bytes of unchanged families.
+func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.Metric, self *SelfMetrics, own []prometheus.Metric, extra []*dto.MetricFamily) ([]part, error) {
+	x.describe(t, self)
 	x.gathered++
 	gen := x.gathered
 	var present []*family
-	for _, m := range metrics {
-		f, err := x.familyOf(m)
-		if err != nil {
-			return nil, err
+	for k, ms := range [2][]prometheus.Metric{metrics, own} {
+		for _, m := range ms {
+			f, err := x.familyOf(m)
+			if err != nil {
+				return nil, err
+			}
+			f.live = f.live || k == 1
+			if f.seen != gen {
+				f.seen = gen
+				f.cur = f.cur[:0]
+				present = append(present, f)
+			}
+			f.cur = append(f.cur, m)
 		}
-		if f.seen != gen {
-			f.seen = gen
-			f.cur = f.cur[:0]
-			present = append(present, f)
-		}
-		f.cur = append(f.cur, m)
 	}
 	sort.Slice(present, func(i, j int) bool { return present[i].name < present[j].name })
 	for _, mf := range extra {
@@ -205,7 +219,31 @@ func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.M
 		}
 		j++
 	}
-	return parts, nil
+	return mergeShortRuns(parts), nil
+}
+
+// minReusedRun is the shortest run of reused text kept as a chunk of its
+// own. Every chunk ends in a flush and starts a new Huffman block: a run
+// of a few unchanged lines between changed ones (go_memstats between two
+// GCs) costs more to splice in than to compress again with its neighbours,
+// and compresses worse alone.
+const minReusedRun = 2 << 10
+
+// mergeShortRuns folds reused runs shorter than minReusedRun into the new
+// text around them.
+func mergeShortRuns(parts []part) []part {
+	out := parts[:0]
+	for _, p := range parts {
+		if p.run != nil && p.end-p.start < minReusedRun {
+			p.run = nil
+		}
+		if n := len(out); n > 0 && p.run == nil && out[n-1].run == nil {
+			out[n-1].end = p.end
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // part is a stretch of the text: a run of families whose bytes were
@@ -241,13 +279,13 @@ func (c *runChunk) matches(run []*family) bool {
 // unchanged families is compressed once and reused (each chunk ends with a
 // sync flush, so chunks of independent compressors concatenate into one
 // valid deflate stream), and only this scrape's new text is compressed.
-func (x *exposition) render(out *bytes.Buffer, t *Target, metrics []prometheus.Metric, extra []*dto.MetricFamily, encoding string) error {
+func (x *exposition) render(out *bytes.Buffer, t *Target, metrics []prometheus.Metric, self *SelfMetrics, own []prometheus.Metric, extra []*dto.MetricFamily, encoding string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	text := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(text)
 	text.Reset()
-	parts, err := x.encode(text, t, metrics, extra)
+	parts, err := x.encode(text, t, metrics, self, own, extra)
 	if err != nil {
 		return err
 	}
@@ -310,7 +348,7 @@ func deflateChunk(out *bytes.Buffer, data []byte) {
 // write appends the family's text, encoding it again only when its metrics
 // are not the previous scrape's.
 func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
-	if f.encoded != nil && slices.Equal(f.cur, f.prev) {
+	if f.encoded != nil && !f.live && slices.Equal(f.cur, f.prev) {
 		buf.Write(f.encoded)
 		f.release()
 		return true, nil
@@ -330,8 +368,12 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 			t = dto.MetricType_COUNTER
 		case pb.Untyped != nil:
 			t = dto.MetricType_UNTYPED
+		case pb.Summary != nil:
+			t = dto.MetricType_SUMMARY // go_gc_duration_seconds
+		case pb.Histogram != nil:
+			t = dto.MetricType_HISTOGRAM // the /probe request durations
 		default:
-			return false, errSlowPath // histograms and summaries: none in a scrape
+			return false, errSlowPath
 		}
 		if i == 0 {
 			mf.Type = &t
@@ -368,7 +410,7 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 // between scrapes (its first object is the previous scrape's): the objects
 // of a family built anew every scrape would be kept alive for nothing.
 func (f *family) keep() {
-	if len(f.cur) > 0 && f.first == f.cur[0] {
+	if len(f.cur) > 0 && f.first == f.cur[0] && !f.live {
 		f.prev = append(f.prev[:0], f.cur...)
 	} else {
 		f.prev = f.prev[:0]
@@ -403,7 +445,35 @@ func digestOf(ms []*dto.Metric) uint64 {
 				h.WriteString(str)
 			}
 		}
-		binary.LittleEndian.PutUint64(num[:], math.Float64bits(value(m)))
+		// What the text format shows of each type: a summary's count, sum
+		// and quantiles; a histogram's count, sum and buckets.
+		if hg := m.Histogram; hg != nil {
+			for _, v := range [3]uint64{hg.GetSampleCount(), math.Float64bits(hg.GetSampleCountFloat()), math.Float64bits(hg.GetSampleSum())} {
+				binary.LittleEndian.PutUint64(num[:], v)
+				h.Write(num[:])
+			}
+			for _, b := range hg.Bucket {
+				for _, v := range [3]uint64{math.Float64bits(b.GetUpperBound()), b.GetCumulativeCount(), math.Float64bits(b.GetCumulativeCountFloat())} {
+					binary.LittleEndian.PutUint64(num[:], v)
+					h.Write(num[:])
+				}
+			}
+			binary.LittleEndian.PutUint64(num[:], uint64(len(hg.Bucket)))
+		} else if s := m.Summary; s != nil {
+			binary.LittleEndian.PutUint64(num[:], s.GetSampleCount())
+			h.Write(num[:])
+			binary.LittleEndian.PutUint64(num[:], math.Float64bits(s.GetSampleSum()))
+			h.Write(num[:])
+			for _, q := range s.Quantile {
+				binary.LittleEndian.PutUint64(num[:], math.Float64bits(q.GetQuantile()))
+				h.Write(num[:])
+				binary.LittleEndian.PutUint64(num[:], math.Float64bits(q.GetValue()))
+				h.Write(num[:])
+			}
+			binary.LittleEndian.PutUint64(num[:], uint64(len(s.Quantile)))
+		} else {
+			binary.LittleEndian.PutUint64(num[:], math.Float64bits(value(m)))
+		}
 		h.Write(num[:])
 		if m.TimestampMs != nil {
 			binary.LittleEndian.PutUint64(num[:], uint64(m.GetTimestampMs()))
@@ -466,8 +536,13 @@ func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometh
 	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 	if format.FormatType() == expfmt.TypeTextPlain {
 		var mfs []*dto.MetricFamily
+		var own []prometheus.Metric
 		var err error
-		if extra != nil {
+		self, isSelf := extra.(*SelfMetrics)
+		switch {
+		case isSelf && self != nil:
+			own = self.collect(nil)
+		case extra != nil:
 			mfs, err = extra.Gather()
 		}
 		if err == nil {
@@ -475,7 +550,7 @@ func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometh
 			defer bufPool.Put(out)
 			out.Reset()
 			encoding := negotiateEncoding(r)
-			if err = t.expo.render(out, t, metrics, mfs, encoding); err == nil {
+			if err = t.expo.render(out, t, metrics, self, own, mfs, encoding); err == nil {
 				h.Set("Content-Type", string(format))
 				if encoding != "identity" {
 					h.Set("Content-Encoding", encoding)

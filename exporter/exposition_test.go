@@ -110,11 +110,22 @@ func TestExpositionMatchesPromhttp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "redis_security_exporter_test_seconds", Help: "A histogram."}, []string{"module"})
+	live := []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), durations}
 	self := prometheus.NewRegistry()
-	self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	frozen := frozenGatherer(t, self)
+	self.MustRegister(live...)
 	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
 	for i := 0; i < 4; i++ {
+		// The exporter's own metrics as served by SelfMetrics, and as a
+		// plain Gatherer: frozen per scrape, so both sides see the same
+		// samples; between scrapes some change (memory, a new histogram
+		// observation), others do not.
+		durations.WithLabelValues("m" + fmt.Sprint(i%2)).Observe(float64(i) / 10)
+		frozen := frozenGatherer(t, self)
+		own, err := exporter.NewSelfMetrics(frozenCollectors(t, live))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if i == 2 {
 			if err := admin.Do(ctx, "ACL", "SETUSER", "user0003", "nopass").Err(); err != nil {
 				t.Fatal(err)
@@ -124,13 +135,13 @@ func TestExpositionMatchesPromhttp(t *testing.T) {
 			}
 		}
 		metrics := tg.Scrape(ctx)
-		for _, extra := range []prometheus.Gatherer{nil, frozen} {
+		for _, extra := range []prometheus.Gatherer{nil, frozen, own} {
 			want, wantHeader := promhttpBody(t, tg, metrics, extra, "")
 			for _, enc := range []string{"", "gzip", "zstd", "gzip;q=0.5, zstd"} {
 				for pass := 0; pass < 2; pass++ {
 					got, h := serve(t, tg, metrics, extra, enc, "")
 					if got != want {
-						t.Fatalf("scrape %d, encoding %q, pass %d, extra %v: body differs from promhttp's\n%s", i, enc, pass, extra != nil, diffLines(want, got))
+						t.Fatalf("scrape %d, encoding %q, pass %d, extra %T: body differs from promhttp's\n%s", i, enc, pass, extra, diffLines(want, got))
 					}
 					if h.Get("Content-Type") != wantHeader.Get("Content-Type") {
 						t.Errorf("Content-Type %q, promhttp %q", h.Get("Content-Type"), wantHeader.Get("Content-Type"))
@@ -148,6 +159,45 @@ func TestExpositionMatchesPromhttp(t *testing.T) {
 		if got != want || h.Get("Content-Type") != wantHeader.Get("Content-Type") {
 			t.Fatalf("protobuf exposition differs (Content-Type %q, want %q)", h.Get("Content-Type"), wantHeader.Get("Content-Type"))
 		}
+	}
+}
+
+// frozenCollectors collects cs once and replays those metrics, described
+// as cs describe them.
+func frozenCollectors(t *testing.T, cs []prometheus.Collector) prometheus.Collector {
+	t.Helper()
+	var f frozenCollector
+	for _, c := range cs {
+		ch := make(chan prometheus.Metric, 1000)
+		c.Collect(ch)
+		close(ch)
+		for m := range ch {
+			f.metrics = append(f.metrics, m)
+		}
+		dch := make(chan *prometheus.Desc, 1000)
+		c.Describe(dch)
+		close(dch)
+		for d := range dch {
+			f.descs = append(f.descs, d)
+		}
+	}
+	return f
+}
+
+type frozenCollector struct {
+	descs   []*prometheus.Desc
+	metrics []prometheus.Metric
+}
+
+func (f frozenCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range f.descs {
+		ch <- d
+	}
+}
+
+func (f frozenCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range f.metrics {
+		ch <- m
 	}
 }
 
