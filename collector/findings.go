@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -106,7 +108,17 @@ func FindingMetrics(fs []Finding, st *State) []prometheus.Metric {
 // Evaluate runs every check over the metrics of one scrape, in Checks order.
 // It is what /metrics pays for: verdicts only, no objects.
 func Evaluate(metrics []prometheus.Metric, now time.Time) []Finding {
-	return evaluate(metrics, now, false, nil)
+	return evaluate(nil, metrics, now, false, nil)
+}
+
+// EvaluateScrape is Evaluate for a target's scrapes: st keeps what the
+// index read from this scrape's metrics for the next one (see indexMemo).
+func EvaluateScrape(st *State, metrics []prometheus.Metric, now time.Time) []Finding {
+	var memo *indexMemo
+	if st != nil {
+		memo = &st.index
+	}
+	return evaluate(memo, metrics, now, false, nil)
 }
 
 // EvaluateWithObjects is Evaluate plus, for every failing check, the objects
@@ -115,11 +127,11 @@ func Evaluate(metrics []prometheus.Metric, now time.Time) []Finding {
 // vulns is the table the scrape's CVEs were matched against (for their
 // fixed-in releases); nil is the embedded one.
 func EvaluateWithObjects(metrics []prometheus.Metric, now time.Time, vulns *VulnerabilityTable) []Finding {
-	return evaluate(metrics, now, true, vulns)
+	return evaluate(nil, metrics, now, true, vulns)
 }
 
-func evaluate(metrics []prometheus.Metric, now time.Time, objects bool, vulns *VulnerabilityTable) []Finding {
-	ix := newIndex(metrics, now)
+func evaluate(memo *indexMemo, metrics []prometheus.Metric, now time.Time, objects bool, vulns *VulnerabilityTable) []Finding {
+	ix := newIndexWith(memo, metrics, now)
 	ix.vulns = vulns
 	var out []Finding
 	for _, c := range Checks {
@@ -155,10 +167,20 @@ func SortFindings(fs []Finding) {
 type sample struct {
 	labels []*dto.LabelPair
 	value  float64
+	// user is the user label's value, which the per-user checks read for
+	// thousands of series.
+	user string
 }
 
 // label returns the value of label name ("" when absent).
 func (s sample) label(name string) string {
+	if name == "user" {
+		return s.user
+	}
+	return s.scan(name)
+}
+
+func (s sample) scan(name string) string {
 	for _, l := range s.labels {
 		if l.GetName() == name {
 			return l.GetValue()
@@ -181,41 +203,163 @@ type index struct {
 }
 
 func newIndex(metrics []prometheus.Metric, now time.Time) *index {
+	return newIndexWith(nil, metrics, now)
+}
+
+// indexMemo is what a target's index read from the previous scrape's
+// metrics, position by position. Most series are the very objects of the
+// previous scrape (the metric memo, the per-user caches), in the same
+// order, and a const metric is immutable: at a position that holds the same
+// object, the index takes what it read then instead of writing the metric
+// again. With a thousand users that is twelve thousand Writes and label
+// lookups a scrape, each a few cache misses. It is kept only for scrapes
+// of at least indexMemoMin series: below that, reading costs less than the
+// memory a pooled target would keep.
+type indexMemo struct {
+	metrics []prometheus.Metric
+	reads   []metricRead
+	descs   map[*prometheus.Desc]*descIndex
+	// Buffers reused by the next scrape (the index does not outlive its
+	// evaluation): the previous reads' other half, the samples per Desc.
+	spare []metricRead
+	acc   []gathered
+}
+
+// gathered are one Desc's samples in one evaluation.
+type gathered struct {
+	present bool
+	samples []sample
+}
+
+// indexMemoMin is the smallest scrape whose reads are memoised (a default
+// scrape has about 300 series; 100 users about 1,500).
+const indexMemoMin = 1000
+
+// descIndex is what the index does with a Desc's series: decided once.
+type descIndex struct {
+	name    string
+	want    bool
+	only    [2]string
+	hasOnly bool
+	slot    int // its samples' place in one newIndexWith call
+}
+
+// metricRead is what the index read from one metric.
+type metricRead struct {
+	di *descIndex
+	s  sample
+	ok bool // a gauge or counter the checks read
+}
+
+func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *index {
 	ix := &index{series: map[string][]sample{}, present: map[string]bool{}, now: now}
+	if memo != nil && len(metrics) < indexMemoMin {
+		*memo = indexMemo{}
+		memo = nil
+	}
+	var descs map[*prometheus.Desc]*descIndex
+	var reads []metricRead
+	var prev []prometheus.Metric
+	var prevReads []metricRead
+	if memo != nil {
+		if memo.descs == nil {
+			memo.descs = map[*prometheus.Desc]*descIndex{}
+		}
+		descs, prev, prevReads = memo.descs, memo.metrics, memo.reads
+		reads = slices.Grow(memo.spare[:0], len(metrics))[:len(metrics)]
+	} else {
+		descs = map[*prometheus.Desc]*descIndex{}
+	}
+	var acc []gathered
+	if memo != nil {
+		acc = memo.acc[:0]
+	}
+	var order []*descIndex
 	// One dto.Metric for every Write: a sample keeps only the label slice,
 	// which Write takes from the const metric rather than copying.
 	var pb dto.Metric
 	var last *prometheus.Desc
-	var name string
-	for _, m := range metrics {
-		// A family's series come one after the other: look the name up
-		// once per run of one Desc.
-		if d := m.Desc(); d != last {
-			last, name = d, shortName(d)
+	var di *descIndex
+	for i, m := range metrics {
+		var r metricRead
+		if i < len(prev) && isPointer(m) && prev[i] == m {
+			r = prevReads[i]
+		} else {
+			if d := m.Desc(); d != last || di == nil {
+				last = d
+				if di = descs[d]; di == nil {
+					di = &descIndex{name: shortName(d)}
+					di.want = indexed[di.name]
+					di.only, di.hasOnly = indexedOnly[di.name]
+					descs[d] = di
+				}
+			}
+			r.di = di
+			if di.want {
+				pb.Reset()
+				if err := m.Write(&pb); err == nil {
+					r.s = sample{labels: pb.Label}
+					r.s.user = r.s.scan("user")
+					switch {
+					case pb.Gauge != nil:
+						r.s.value, r.ok = pb.GetGauge().GetValue(), true
+					case pb.Counter != nil:
+						r.s.value, r.ok = pb.GetCounter().GetValue(), true
+					}
+				}
+			}
 		}
-		if !indexed[name] {
+		if reads != nil {
+			reads[i] = r
+		}
+		if !r.ok {
 			continue // only what the checks read: a scrape may have thousands of series
 		}
-		pb.Reset()
-		if err := m.Write(&pb); err != nil {
+		d := r.di
+		if d.slot >= len(order) || order[d.slot] != d {
+			d.slot = len(order)
+			order = append(order, d)
+			if len(acc) < cap(acc) {
+				acc = acc[:len(acc)+1]
+				acc[d.slot] = gathered{samples: acc[d.slot].samples[:0]}
+			} else {
+				acc = append(acc, gathered{})
+			}
+		}
+		g := &acc[d.slot]
+		g.present = true
+		if d.hasOnly && r.s.label(d.only[0]) != d.only[1] {
 			continue
 		}
-		s := sample{labels: pb.Label}
-		switch {
-		case pb.Gauge != nil:
-			s.value = pb.GetGauge().GetValue()
-		case pb.Counter != nil:
-			s.value = pb.GetCounter().GetValue()
-		default:
-			continue
+		g.samples = append(g.samples, r.s)
+	}
+	for i, d := range order {
+		if acc[i].present {
+			ix.present[d.name] = true
 		}
-		ix.present[name] = true
-		if only, ok := indexedOnly[name]; ok && s.label(only[0]) != only[1] {
-			continue
+		if len(acc[i].samples) > 0 {
+			if prior, ok := ix.series[d.name]; ok {
+				ix.series[d.name] = append(prior[:len(prior):len(prior)], acc[i].samples...)
+			} else {
+				ix.series[d.name] = acc[i].samples
+			}
 		}
-		ix.series[name] = append(ix.series[name], s)
+	}
+	if memo != nil {
+		memo.metrics = append(memo.metrics[:0], metrics...)
+		clear(prevReads) // the spare half must not keep label slices alive
+		memo.reads, memo.spare, memo.acc = reads, prevReads, acc
+		if len(descs) > 4*len(order)+64 {
+			memo.descs = nil // Descs of collectors no longer run
+		}
 	}
 	return ix
+}
+
+// isPointer reports whether m's dynamic type is a pointer, whose interface
+// values compare without panicking (every metric client_golang builds is).
+func isPointer(m prometheus.Metric) bool {
+	return reflect.TypeOf(m).Kind() == reflect.Pointer
 }
 
 // shortNames memoises shortName: thousands of series share a few dozen

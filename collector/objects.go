@@ -275,6 +275,7 @@ func ServerOf(metrics []prometheus.Metric) string {
 			return ""
 		}
 		s := sample{labels: pb.Label}
+		s.user = s.scan("user")
 		return s.label("flavor") + " " + s.label("version")
 	}
 	return ""

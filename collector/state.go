@@ -22,6 +22,9 @@ type State struct {
 	aclCache aclListCache
 	// memo is the last scrape's metric per series (see memo.go).
 	memo metricMemo
+	// index is what the findings' index read from the last scrape's
+	// metrics (see indexMemo).
+	index indexMemo
 }
 
 // NewState returns an empty state.

@@ -323,7 +323,7 @@ func (t *Target) scrape(ctx context.Context) result {
 	}
 	// Findings read the metrics above: a check whose inputs are missing
 	// (denied, disabled collector, older version) is not evaluated.
-	out = append(out, collector.FindingMetrics(collector.Evaluate(out, time.Now()), t.state)...)
+	out = append(out, collector.FindingMetrics(collector.EvaluateScrape(t.state, out, time.Now()), t.state)...)
 	emit(scrapeDurationDesc, time.Since(start).Seconds())
 	t.state.EndScrape()
 	return result{metrics: out}
