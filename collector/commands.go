@@ -165,10 +165,21 @@ func probeFor(name string) aclrule.Probe {
 // evaluated returns the enabled users whose permissions are evaluated: the
 // first MaxUsers by name.
 func (c Commands) evaluated(users []aclrule.User) []aclrule.User {
-	var out []aclrule.User
+	// Read only: the users themselves when all are enabled (a User is a
+	// few hundred bytes, and a thousand are filtered twice a scrape).
+	enabled := 0
 	for _, u := range users {
 		if u.Enabled {
-			out = append(out, u)
+			enabled++
+		}
+	}
+	out := users
+	if enabled != len(users) {
+		out = make([]aclrule.User, 0, enabled)
+		for _, u := range users {
+			if u.Enabled {
+				out = append(out, u)
+			}
 		}
 	}
 	if c.MaxUsers >= 0 && len(out) > c.MaxUsers {

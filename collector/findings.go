@@ -218,7 +218,6 @@ func newIndex(metrics []prometheus.Metric, now time.Time) *index {
 type indexMemo struct {
 	metrics []prometheus.Metric
 	reads   []metricRead
-	descs   map[*prometheus.Desc]*descIndex
 	// Buffers reused by the next scrape (the index does not outlive its
 	// evaluation): the previous reads' other half, the samples per Desc.
 	spare []metricRead
@@ -235,13 +234,26 @@ type gathered struct {
 // scrape has about 300 series; 100 users about 1,500).
 const indexMemoMin = 1000
 
-// descIndex is what the index does with a Desc's series: decided once.
+// descIndex is what the index does with a Desc's series: decided once
+// per Desc, for every target (Descs are immutable and package-level).
 type descIndex struct {
 	name    string
 	want    bool
 	only    [2]string
 	hasOnly bool
-	slot    int // its samples' place in one newIndexWith call
+}
+
+var descIndexes sync.Map // *prometheus.Desc -> *descIndex
+
+func descIndexOf(d *prometheus.Desc) *descIndex {
+	if v, ok := descIndexes.Load(d); ok {
+		return v.(*descIndex)
+	}
+	di := &descIndex{name: shortName(d)}
+	di.want = indexed[di.name]
+	di.only, di.hasOnly = indexedOnly[di.name]
+	descIndexes.Store(d, di)
+	return di
 }
 
 // metricRead is what the index read from one metric.
@@ -257,24 +269,20 @@ func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *
 		*memo = indexMemo{}
 		memo = nil
 	}
-	var descs map[*prometheus.Desc]*descIndex
 	var reads []metricRead
 	var prev []prometheus.Metric
 	var prevReads []metricRead
 	if memo != nil {
-		if memo.descs == nil {
-			memo.descs = map[*prometheus.Desc]*descIndex{}
-		}
-		descs, prev, prevReads = memo.descs, memo.metrics, memo.reads
+		prev, prevReads = memo.metrics, memo.reads
 		reads = slices.Grow(memo.spare[:0], len(metrics))[:len(metrics)]
-	} else {
-		descs = map[*prometheus.Desc]*descIndex{}
 	}
 	var acc []gathered
 	if memo != nil {
 		acc = memo.acc[:0]
 	}
 	var order []*descIndex
+	slots := make(map[*descIndex]int, 64)
+	lastSlot := -1
 	// One dto.Metric for every Write: a sample keeps only the label slice,
 	// which Write takes from the const metric rather than copying.
 	var pb dto.Metric
@@ -286,13 +294,7 @@ func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *
 			r = prevReads[i]
 		} else {
 			if d := m.Desc(); d != last || di == nil {
-				last = d
-				if di = descs[d]; di == nil {
-					di = &descIndex{name: shortName(d)}
-					di.want = indexed[di.name]
-					di.only, di.hasOnly = indexedOnly[di.name]
-					descs[d] = di
-				}
+				last, di = d, descIndexOf(d)
 			}
 			r.di = di
 			if di.want {
@@ -316,17 +318,23 @@ func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *
 			continue // only what the checks read: a scrape may have thousands of series
 		}
 		d := r.di
-		if d.slot >= len(order) || order[d.slot] != d {
-			d.slot = len(order)
-			order = append(order, d)
-			if len(acc) < cap(acc) {
-				acc = acc[:len(acc)+1]
-				acc[d.slot] = gathered{samples: acc[d.slot].samples[:0]}
-			} else {
-				acc = append(acc, gathered{})
+		slot := lastSlot
+		if slot < 0 || order[slot] != d {
+			var ok bool
+			if slot, ok = slots[d]; !ok {
+				slot = len(order)
+				slots[d] = slot
+				order = append(order, d)
+				if len(acc) < cap(acc) {
+					acc = acc[:len(acc)+1]
+					acc[slot] = gathered{samples: acc[slot].samples[:0]}
+				} else {
+					acc = append(acc, gathered{})
+				}
 			}
 		}
-		g := &acc[d.slot]
+		lastSlot = slot
+		g := &acc[slot]
 		g.present = true
 		if d.hasOnly && r.s.label(d.only[0]) != d.only[1] {
 			continue
@@ -349,9 +357,6 @@ func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *
 		memo.metrics = append(memo.metrics[:0], metrics...)
 		clear(prevReads) // the spare half must not keep label slices alive
 		memo.reads, memo.spare, memo.acc = reads, prevReads, acc
-		if len(descs) > 4*len(order)+64 {
-			memo.descs = nil // Descs of collectors no longer run
-		}
 	}
 	return ix
 }
@@ -406,6 +411,9 @@ func (ix *index) value(name string, match ...string) (float64, bool) {
 
 // each returns every series of a metric whose labels match.
 func (ix *index) each(name string, match ...string) []sample {
+	if len(match) == 0 {
+		return ix.series[name] // read only: no copy
+	}
 	var out []sample
 	for _, s := range ix.series[name] {
 		if labelsMatch(s, match) {
@@ -674,14 +682,29 @@ var Checks = []Check{
 			if !ok || !ix.has("acl_user_unrestricted") {
 				return false, false
 			}
-			keys := map[string]bool{}
-			for _, s := range ix.each("acl_user_unrestricted", "scope", "keys") {
-				keys[s.label("user")] = s.value == 1
-			}
-			for _, s := range ix.each("acl_user_unrestricted", "scope", "commands") {
-				u := s.label("user")
-				if s.value == 1 && keys[u] && users[u] && u != "default" {
-					return true, true
+			// One pass over both scopes (a thousand users' series).
+			var keys, commands map[string]bool
+			for _, s := range ix.series["acl_user_unrestricted"] {
+				if s.value != 1 || !users[s.user] || s.user == "default" {
+					continue
+				}
+				switch s.scan("scope") {
+				case "keys":
+					if commands[s.user] {
+						return true, true
+					}
+					if keys == nil {
+						keys = map[string]bool{}
+					}
+					keys[s.user] = true
+				case "commands":
+					if keys[s.user] {
+						return true, true
+					}
+					if commands == nil {
+						commands = map[string]bool{}
+					}
+					commands[s.user] = true
 				}
 			}
 			return false, true

@@ -41,6 +41,18 @@ func TestChecksOnSyntheticMetrics(t *testing.T) {
 			map[string]bool{}},
 		{"a master is not a writable replica", []prometheus.Metric{g(replicaReadOnlyDesc, 0), g(serverInfoDesc, 1, "redis", "7.0.15", "master", "standalone")},
 			map[string]bool{}},
+		{"a user may run every command, not on every key", []prometheus.Metric{g(aclUserEnabledDesc, 1, "app"), g(aclUserUnrestrictedDesc, 0, "app", "keys"), g(aclUserUnrestrictedDesc, 1, "app", "commands")},
+			map[string]bool{"user_unrestricted": false}},
+		{"a user unrestricted in both scopes (commands first)", []prometheus.Metric{g(aclUserEnabledDesc, 1, "app"), g(aclUserUnrestrictedDesc, 1, "app", "commands"), g(aclUserUnrestrictedDesc, 1, "app", "keys")},
+			map[string]bool{"user_unrestricted": true}},
+		{"default and disabled users unrestricted", []prometheus.Metric{g(aclUserEnabledDesc, 1, "default"), g(aclUserEnabledDesc, 0, "old"),
+			g(aclUserUnrestrictedDesc, 1, "default", "keys"), g(aclUserUnrestrictedDesc, 1, "default", "commands"),
+			g(aclUserUnrestrictedDesc, 1, "old", "keys"), g(aclUserUnrestrictedDesc, 1, "old", "commands")},
+			map[string]bool{"user_unrestricted": false}},
+		{"keys of one user, commands of another", []prometheus.Metric{g(aclUserEnabledDesc, 1, "a"), g(aclUserEnabledDesc, 1, "b"),
+			g(aclUserUnrestrictedDesc, 1, "a", "keys"), g(aclUserUnrestrictedDesc, 0, "a", "commands"),
+			g(aclUserUnrestrictedDesc, 0, "b", "keys"), g(aclUserUnrestrictedDesc, 1, "b", "commands")},
+			map[string]bool{"user_unrestricted": false}},
 		{"nothing collected", nil, map[string]bool{}},
 	}
 	for _, tc := range tests {
