@@ -131,7 +131,9 @@ func EvaluateWithObjects(metrics []prometheus.Metric, now time.Time, vulns *Vuln
 }
 
 func evaluate(memo *indexMemo, metrics []prometheus.Metric, now time.Time, objects bool, vulns *VulnerabilityTable) []Finding {
-	ix := newIndexWith(memo, metrics, now)
+	sc := indexScratchPool.Get().(*indexScratch)
+	defer sc.release()
+	ix := newIndexWith(memo, sc, metrics, now)
 	ix.vulns = vulns
 	var out []Finding
 	for _, c := range Checks {
@@ -203,7 +205,34 @@ type index struct {
 }
 
 func newIndex(metrics []prometheus.Metric, now time.Time) *index {
-	return newIndexWith(nil, metrics, now)
+	return newIndexWith(nil, new(indexScratch), metrics, now)
+}
+
+// indexScratch holds an index and its building's buffers, reused by the
+// next evaluation (an index does not outlive its evaluation).
+type indexScratch struct {
+	ix    index
+	slots map[*descIndex]int
+	order []*descIndex
+	acc   []gathered
+}
+
+var indexScratchPool = sync.Pool{New: func() any { return new(indexScratch) }}
+
+// release empties the scratch, keeping its capacity but no metric's labels.
+func (sc *indexScratch) release() {
+	clear(sc.ix.series)
+	clear(sc.ix.present)
+	sc.ix.users, sc.ix.vulns = nil, nil
+	clear(sc.slots)
+	clear(sc.order)
+	sc.order = sc.order[:0]
+	for i := range sc.acc {
+		clear(sc.acc[i].samples)
+		sc.acc[i].samples = sc.acc[i].samples[:0]
+	}
+	sc.acc = sc.acc[:0]
+	indexScratchPool.Put(sc)
 }
 
 // indexMemo is what a target's index read from the previous scrape's
@@ -263,8 +292,12 @@ type metricRead struct {
 	ok bool // a gauge or counter the checks read
 }
 
-func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *index {
-	ix := &index{series: map[string][]sample{}, present: map[string]bool{}, now: now}
+func newIndexWith(memo *indexMemo, sc *indexScratch, metrics []prometheus.Metric, now time.Time) *index {
+	if sc.ix.series == nil {
+		sc.ix.series, sc.ix.present, sc.slots = map[string][]sample{}, map[string]bool{}, map[*descIndex]int{}
+	}
+	ix := &sc.ix
+	ix.now = now
 	if memo != nil && len(metrics) < indexMemoMin {
 		*memo = indexMemo{}
 		memo = nil
@@ -276,12 +309,11 @@ func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *
 		prev, prevReads = memo.metrics, memo.reads
 		reads = slices.Grow(memo.spare[:0], len(metrics))[:len(metrics)]
 	}
-	var acc []gathered
+	acc := sc.acc[:0]
 	if memo != nil {
 		acc = memo.acc[:0]
 	}
-	var order []*descIndex
-	slots := make(map[*descIndex]int, 64)
+	order, slots := sc.order[:0], sc.slots
 	lastSlot := -1
 	// One dto.Metric for every Write: a sample keeps only the label slice,
 	// which Write takes from the const metric rather than copying.
@@ -353,10 +385,13 @@ func newIndexWith(memo *indexMemo, metrics []prometheus.Metric, now time.Time) *
 			}
 		}
 	}
+	sc.order = order
 	if memo != nil {
 		memo.metrics = append(memo.metrics[:0], metrics...)
 		clear(prevReads) // the spare half must not keep label slices alive
 		memo.reads, memo.spare, memo.acc = reads, prevReads, acc
+	} else {
+		sc.acc = acc
 	}
 	return ix
 }

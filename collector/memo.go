@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // A scrape's series are mostly the previous scrape's, value for value: the
@@ -33,7 +34,7 @@ type memoKey struct {
 type memoEntry struct {
 	bits   uint64 // the value's bits: NaN is NaN, 0 is not -0
 	typ    prometheus.ValueType
-	metric prometheus.Metric
+	metric *memoMetric
 	used   bool // sent since the last sweep
 }
 
@@ -51,20 +52,31 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 		e.used = true
 		return e.metric
 	}
-	// The label values are often substrings of a whole reply (INFO): the
-	// memo and the metric keep copies, not the reply.
-	for i := range labels {
-		k.labels[i] = strings.Clone(labels[i])
+	if !ok {
+		// The label values are often substrings of a whole reply (INFO):
+		// the memo and the metric keep copies, not the reply.
+		for i := range labels {
+			k.labels[i] = strings.Clone(labels[i])
+		}
 	}
 	if !ok {
-		e = &memoEntry{}
+		// A new series: its label set is shared with the other targets';
+		// built, when none has it, as client_golang builds a const
+		// metric's (and checked as NewConstMetric checks it).
+		n := len(labels)
+		ls := internLabels(k, func() []*dto.LabelPair {
+			var pb dto.Metric
+			_ = prometheus.MustNewConstMetric(d, typ, v, labelValues(k.labels[:n])...).Write(&pb)
+			return pb.Label
+		})
+		e = &memoEntry{metric: &memoMetric{desc: d, labels: ls}}
 		if mm.series == nil {
 			mm.series = map[memoKey]*memoEntry{}
 		}
 		mm.series[k] = e
 	}
 	*e = memoEntry{bits: bits, typ: typ, used: true,
-		metric: prometheus.MustNewConstMetric(d, typ, v, labelValues(k.labels[:len(labels)])...)}
+		metric: &memoMetric{desc: d, labels: e.metric.labels, value: v, typ: typ}}
 	return e.metric
 }
 

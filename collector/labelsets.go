@@ -1,0 +1,89 @@
+package collector
+
+import (
+	"runtime"
+	"sync"
+	"weak"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
+)
+
+// The label pairs of a memoised series are the same for every target that
+// has the series ({collector="info"}, {setting="protected-mode"},
+// {check="..."}): one set of them serves all, instead of each target keeping
+// its own (a dto.LabelPair and its two strings are about a hundred bytes,
+// and a pooled /probe target has some 250 such series, which the garbage
+// collector marks on every cycle). A set lives as long as some target's
+// memo holds it: the table keeps weak pointers, and a set no target uses is
+// collected and its entry removed.
+
+type labelSet struct{ pairs []*dto.LabelPair }
+
+var labelSets struct {
+	mu   sync.Mutex
+	sets map[memoKey]weak.Pointer[labelSet]
+}
+
+// internLabels returns the shared label set of series k, building it with
+// build when no target holds one.
+func internLabels(k memoKey, build func() []*dto.LabelPair) *labelSet {
+	labelSets.mu.Lock()
+	defer labelSets.mu.Unlock()
+	if wp, ok := labelSets.sets[k]; ok {
+		if ls := wp.Value(); ls != nil {
+			return ls
+		}
+	}
+	if labelSets.sets == nil {
+		labelSets.sets = map[memoKey]weak.Pointer[labelSet]{}
+	}
+	ls := &labelSet{pairs: build()}
+	labelSets.sets[k] = weak.Make(ls)
+	runtime.AddCleanup(ls, forgetLabels, k)
+	return ls
+}
+
+// forgetLabels removes the entry of a collected set, unless the key has a
+// live set again.
+func forgetLabels(k memoKey) {
+	labelSets.mu.Lock()
+	defer labelSets.mu.Unlock()
+	if wp, ok := labelSets.sets[k]; ok && wp.Value() == nil {
+		delete(labelSets.sets, k)
+	}
+}
+
+// internedLabelSets is the table's size, for tests.
+func internedLabelSets() int {
+	labelSets.mu.Lock()
+	defer labelSets.mu.Unlock()
+	return len(labelSets.sets)
+}
+
+// memoMetric is a memoised gauge or counter: a const metric whose label
+// pairs are a shared set. Write is constMetric's (client_golang's
+// populateMetric without exemplar and created timestamp): the label slice
+// itself, which readers must not modify, and the value.
+type memoMetric struct {
+	desc   *prometheus.Desc
+	labels *labelSet
+	value  float64
+	typ    prometheus.ValueType
+}
+
+func (m *memoMetric) Desc() *prometheus.Desc { return m.desc }
+
+func (m *memoMetric) Write(out *dto.Metric) error {
+	out.Label = m.labels.pairs
+	switch m.typ {
+	case prometheus.CounterValue:
+		out.Counter = &dto.Counter{Value: proto.Float64(m.value)}
+	case prometheus.GaugeValue:
+		out.Gauge = &dto.Gauge{Value: proto.Float64(m.value)}
+	default:
+		out.Untyped = &dto.Untyped{Value: proto.Float64(m.value)}
+	}
+	return nil
+}

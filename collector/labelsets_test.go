@@ -1,0 +1,67 @@
+package collector
+
+import (
+	"math"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestLabelSetsShared: the same series of two targets' memos share one
+// label set; a memoised metric writes what a const metric writes; a set no
+// memo holds any more is collected and leaves the table.
+func TestLabelSetsShared(t *testing.T) {
+	d := prometheus.NewDesc("redis_security_test_shared", "A shared series.", []string{"b_label", "a_label"}, prometheus.Labels{"c": "const"})
+	var a, b metricMemo
+	ma := a.metric(d, prometheus.GaugeValue, 1, []string{"x", "\xff"}).(*memoMetric)
+	mb := b.metric(d, prometheus.CounterValue, math.NaN(), []string{"x", "\xff"}).(*memoMetric)
+	if ma.labels != mb.labels {
+		t.Error("two memos of the same series built two label sets")
+	}
+	if other := b.metric(d, prometheus.GaugeValue, 1, []string{"y", "\xff"}).(*memoMetric); other.labels == ma.labels {
+		t.Error("another series got the same label set")
+	}
+	for _, tc := range []struct {
+		m   prometheus.Metric
+		typ prometheus.ValueType
+		v   float64
+	}{{ma, prometheus.GaugeValue, 1}, {mb, prometheus.CounterValue, math.NaN()}} {
+		var got, want dto.Metric
+		if err := tc.m.Write(&got); err != nil {
+			t.Fatal(err)
+		}
+		if err := prometheus.MustNewConstMetric(d, tc.typ, tc.v, labelValues([]string{"x", "\xff"})...).Write(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() || !reflect.DeepEqual(labelStrings(got.Label), labelStrings(want.Label)) {
+			t.Errorf("memoised metric writes %v, a const metric %v", got.String(), want.String())
+		}
+	}
+	before := internedLabelSets()
+	// Both memos drop the series (two sweeps without the series sent).
+	for i := 0; i < 2; i++ {
+		a.sweep()
+		b.sweep()
+	}
+	ma, mb = nil, nil
+	deadline := time.Now().Add(5 * time.Second)
+	for internedLabelSets() > before-2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("label sets no memo holds stay in the table: %d, was %d", internedLabelSets(), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func labelStrings(ls []*dto.LabelPair) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.GetName()+"="+l.GetValue())
+	}
+	return out
+}
