@@ -76,6 +76,18 @@ func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
 	facts := r.Facts()
 	// Redis 6.0 has no channel permissions: every user may use every channel.
 	channelsImplicit := facts.Known && !facts.Server.CompatVersion.AtLeast(6, 2)
+	st := r.State()
+	// A reused ACL LIST reply (--acl.list-max-age) is the very parse of the
+	// previous scrape: the per-user series are the previous scrape's, sent
+	// without walking a thousand users again.
+	reused := r.acl != nil && r.acl == st.aclCache.parsed
+	if out := &st.aclOut; reused && out.list == r.acl && out.channelsImplicit == channelsImplicit {
+		for _, m := range out.metrics {
+			send(m)
+		}
+		return a.scrapeTotals(r, e, out.enabled, out.hasDefault, out.openDefault)
+	}
+	st.aclOut = aclOutput{}
 
 	// How many users hold each password hash. The hashes are compared
 	// here and never leave this function.
@@ -86,7 +98,14 @@ func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
 		}
 	}
 	_, lines, _ := aclUsersWithLines(r)
-	st := r.State()
+	var sent []prometheus.Metric
+	if reused {
+		sent = make([]prometheus.Metric, 0, 8*len(users))
+		send = func(m prometheus.Metric) {
+			sent = append(sent, m)
+			e.send(m)
+		}
+	}
 	if st.aclUsers == nil {
 		st.aclUsers = map[string]userSeries{}
 	}
@@ -134,12 +153,32 @@ func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
 			}
 		}
 	}
-	e.gauge(aclUsersDesc, float64(enabled[true]), "true")
-	e.gauge(aclUsersDesc, float64(enabled[false]), "false")
-	if def == nil {
+	counts := [2]int{enabled[false], enabled[true]}
+	openDefault := def != nil && def.Enabled && def.NoPass
+	if reused {
+		st.aclOut = aclOutput{list: r.acl, channelsImplicit: channelsImplicit, metrics: sent,
+			enabled: counts, hasDefault: def != nil, openDefault: openDefault}
+	}
+	return a.scrapeTotals(r, e, counts, def != nil, openDefault)
+}
+
+// aclOutput is the acl collector's per-user output for a reused ACL LIST
+// parse (see Scrape).
+type aclOutput struct {
+	list                    *aclList
+	channelsImplicit        bool
+	metrics                 []prometheus.Metric
+	enabled                 [2]int // users disabled, enabled
+	hasDefault, openDefault bool
+}
+
+// scrapeTotals sends the series over all users and the exposure.
+func (a ACL) scrapeTotals(r *Replies, e emitter, enabled [2]int, hasDefault, openDefault bool) error {
+	e.gauge(aclUsersDesc, float64(enabled[1]), "true")
+	e.gauge(aclUsersDesc, float64(enabled[0]), "false")
+	if !hasDefault {
 		return errors.New("ACL LIST has no default user")
 	}
-	openDefault := def.Enabled && def.NoPass
 	e.gauge(authRequiredDesc, boolValue(!openDefault))
 
 	exposed, err := exposedWithoutAuth(r, openDefault)

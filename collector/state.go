@@ -20,6 +20,8 @@ type State struct {
 	aclUsers map[string]userSeries
 	// aclCache is the last ACL LIST reply (see acllist.go).
 	aclCache aclListCache
+	// aclOut is the acl collector's output for a reused parse of it.
+	aclOut aclOutput
 	// memo is the last scrape's metric per series (see memo.go).
 	memo metricMemo
 	// index is what the findings' index read from the last scrape's
