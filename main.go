@@ -171,7 +171,7 @@ func newApp(cfg *config) *kingpin.Application {
 		Envar("REDIS_SECURITY_EXPORTER_VULN_FILE").StringVar(&cfg.vulnFile)
 	app.Flag("config.file", "YAML file of modules for the multi-target endpoints /probe and /discover/{cluster,sentinel} (see examples/config.yml). Reloaded on SIGHUP and POST /-/reload.").
 		Envar("REDIS_SECURITY_EXPORTER_CONFIG_FILE").StringVar(&cfg.configFile)
-	app.Flag("config.check", "Check --config.file (syntax, unknown fields, modules, patterns) and exit: 0 when valid, 1 when not. Files and environment variables it references are reported when not usable here, without failing.").
+	app.Flag("config.check", "Check --config.file (syntax, unknown fields, modules, patterns), and --vuln.file when given, and exit: 0 when valid, 1 when not. Files and environment variables it references are reported when not usable here, without failing.").
 		BoolVar(&cfg.configCheck)
 	app.Flag("probe.max-concurrent", "Probes and discoveries running at once; further requests wait for a slot until their deadline.").
 		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_CONCURRENT").Default("100").IntVar(&cfg.probeMaxConcurrent)
@@ -303,6 +303,14 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 
 // runConfigCheck is --config.check.
 func runConfigCheck(cfg config, getenv func(string) string, stdout, stderr io.Writer) int {
+	// The table the modules would be served with: an invalid one would
+	// stop the exporter's start-up, so it fails the check too.
+	if cfg.vulnFile != "" {
+		if _, err := collector.LoadVulnerabilityTable(cfg.vulnFile); err != nil {
+			fmt.Fprintf(stderr, "%s: error: --vuln.file: %v\n", programName, err)
+			return 1
+		}
+	}
 	c, err := rseconfig.Load(cfg.configFile)
 	if err == nil {
 		var warnings []string

@@ -181,6 +181,14 @@ func TestVulnFileInvalidStopsStartup(t *testing.T) {
 					t.Errorf("%v: output does not name the file and say %q:\n%s", args, tc.want, out)
 				}
 			}
+			// --config.check fails on it as start-up would (exit 1: not valid).
+			args := []string{"--config.file=examples/config.yml", "--config.check", "--vuln.file=" + path}
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = []string{"RSE_TEST_MAIN=1"}
+			raw, err := cmd.CombinedOutput()
+			if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != 1 || !strings.Contains(string(raw), "error: --vuln.file: "+path+": ") || !strings.Contains(string(raw), tc.want) {
+				t.Errorf("%v: want exit code 1 naming the file and saying %q, got %v:\n%s", args, tc.want, err, raw)
+			}
 		})
 	}
 	// A missing file, through the environment variable.
