@@ -368,31 +368,33 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 		f.release()
 		return true, nil
 	}
-	mf := &dto.MetricFamily{Name: &f.name, Help: &f.help, Metric: make([]*dto.Metric, len(f.cur))}
-	pbs := make([]dto.Metric, len(f.cur))
+	sc := writeScratchPool.Get().(*writeScratch)
+	defer sc.release()
+	mf := sc.family(f, len(f.cur))
+	pbs := sc.pbs
 	for i, m := range f.cur {
 		if err := m.Write(&pbs[i]); err != nil {
 			return false, errSlowPath
 		}
 		pb := &pbs[i]
-		var t dto.MetricType
+		var t *dto.MetricType
 		switch {
 		case pb.Gauge != nil:
-			t = dto.MetricType_GAUGE
+			t = &metricTypes[dto.MetricType_GAUGE]
 		case pb.Counter != nil:
-			t = dto.MetricType_COUNTER
+			t = &metricTypes[dto.MetricType_COUNTER]
 		case pb.Untyped != nil:
-			t = dto.MetricType_UNTYPED
+			t = &metricTypes[dto.MetricType_UNTYPED]
 		case pb.Summary != nil:
-			t = dto.MetricType_SUMMARY // go_gc_duration_seconds
+			t = &metricTypes[dto.MetricType_SUMMARY] // go_gc_duration_seconds
 		case pb.Histogram != nil:
-			t = dto.MetricType_HISTOGRAM // the /probe request durations
+			t = &metricTypes[dto.MetricType_HISTOGRAM] // the /probe request durations
 		default:
 			return false, errSlowPath
 		}
 		if i == 0 {
-			mf.Type = &t
-		} else if t != *mf.Type {
+			mf.Type = t
+		} else if *t != *mf.Type {
 			return false, errSlowPath
 		}
 		mf.Metric[i] = pb
@@ -418,6 +420,50 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 	f.keep()
 	f.gen++
 	return false, nil
+}
+
+// metricTypes are the type values a family points to (read only), so that
+// no family allocates its type.
+var metricTypes = [...]dto.MetricType{
+	dto.MetricType_COUNTER: dto.MetricType_COUNTER, dto.MetricType_GAUGE: dto.MetricType_GAUGE,
+	dto.MetricType_SUMMARY: dto.MetricType_SUMMARY, dto.MetricType_UNTYPED: dto.MetricType_UNTYPED,
+	dto.MetricType_HISTOGRAM: dto.MetricType_HISTOGRAM,
+}
+
+// writeScratch is the dto family a family is written into, reused by the
+// next family written (by any target): a changed family cost three
+// allocations besides its metrics' own, and some forty change each scrape.
+type writeScratch struct {
+	mf   dto.MetricFamily
+	ptrs []*dto.Metric
+	pbs  []dto.Metric
+}
+
+var writeScratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
+
+// family returns the scratch's family for n metrics of f.
+func (sc *writeScratch) family(f *family, n int) *dto.MetricFamily {
+	if cap(sc.pbs) < n {
+		sc.pbs, sc.ptrs = make([]dto.Metric, n), make([]*dto.Metric, n)
+	}
+	sc.pbs, sc.ptrs = sc.pbs[:n], sc.ptrs[:n]
+	sc.mf.Reset()
+	sc.mf.Name, sc.mf.Help, sc.mf.Metric = &f.name, &f.help, sc.ptrs
+	return &sc.mf
+}
+
+// release empties the scratch (no references to metrics or families stay
+// in the pool) and returns it, unless it grew too large to keep.
+func (sc *writeScratch) release() {
+	for i := range sc.pbs {
+		sc.pbs[i].Reset()
+	}
+	clear(sc.ptrs)
+	sc.mf.Reset()
+	if cap(sc.pbs) > 1024 {
+		return // a thousand users' family: not kept for the default ones
+	}
+	writeScratchPool.Put(sc)
 }
 
 // keep remembers this scrape's metric objects for the next scrape's
