@@ -329,7 +329,13 @@ func newIndexWith(memo *indexMemo, sc *indexScratch, metrics []prometheus.Metric
 				last, di = d, descIndexOf(d)
 			}
 			r.di = di
-			if di.want {
+			if mm, ok := m.(*memoMetric); ok && di.want {
+				// The memo's own metric: read without Write (which
+				// allocates the value it sets).
+				r.s = sample{labels: mm.labels.pairs, value: mm.value}
+				r.s.user = r.s.scan("user")
+				r.ok = mm.typ == prometheus.GaugeValue || mm.typ == prometheus.CounterValue
+			} else if di.want {
 				pb.Reset()
 				if err := m.Write(&pb); err == nil {
 					r.s = sample{labels: pb.Label}

@@ -65,3 +65,38 @@ func labelStrings(ls []*dto.LabelPair) []string {
 	}
 	return out
 }
+
+// TestIndexReadsMemoMetrics: the findings' index reads the memo's metrics
+// directly (without Write); the verdicts are those of the same series as
+// const metrics.
+func TestIndexReadsMemoMetrics(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	type series struct {
+		d      *prometheus.Desc
+		v      float64
+		labels []string
+	}
+	for _, tc := range [][]series{
+		{{aclUserEnabledDesc, 1, []string{"app"}}, {aclUserNopassDesc, 1, []string{"app"}}},
+		{{aclUserEnabledDesc, 0, []string{"app"}}, {aclUserNopassDesc, 1, []string{"app"}}},
+		{{tlsEnabledDesc, 1, nil}, {tlsProtocolDesc, 1, []string{"TLSv1"}}, {tlsClientAuthDesc, 1, []string{"no"}}},
+		{{luaPackageExposedDesc, 1, nil}, {authRequiredDesc, 0, nil}},
+	} {
+		var memo metricMemo
+		var viaMemo, viaConst []prometheus.Metric
+		for _, s := range tc {
+			viaMemo = append(viaMemo, memo.metric(s.d, prometheus.GaugeValue, s.v, s.labels))
+			viaConst = append(viaConst, prometheus.MustNewConstMetric(s.d, prometheus.GaugeValue, s.v, s.labels...))
+		}
+		got, want := map[string]bool{}, map[string]bool{}
+		for _, f := range Evaluate(viaMemo, now) {
+			got[f.ID] = f.Failed
+		}
+		for _, f := range Evaluate(viaConst, now) {
+			want[f.ID] = f.Failed
+		}
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("memo metrics give %v, const metrics %v", got, want)
+		}
+	}
+}
