@@ -113,7 +113,7 @@ func (i Info) Scrape(r *Replies, send Send, _ log.Logger) error {
 	}
 	srv := r.Facts().Server
 	e.gauge(serverInfoDesc, 1, string(srv.Flavor), srv.Version.String(), srv.Role, srv.Mode)
-	vulnerabilities(e, i.table(), srv)
+	vulnerabilities(e, i.table(), srv, r.state)
 
 	// auth failures: the most precise source the server has.
 	if v, ok := in.Float("acl_access_denied_auth"); ok {
@@ -182,15 +182,45 @@ func (i Info) Scrape(r *Replies, send Send, _ log.Logger) error {
 	return nil
 }
 
+// vulnMatches are the CVEs a table matched for a version.
+type vulnMatches struct {
+	table   *vuln.Table
+	flavor  redisinfo.Flavor
+	version redisinfo.Version
+	hits    []vulnHit
+}
+
+type vulnHit struct{ id, severity string }
+
 // vulnerabilities reports the known CVEs and end of life of the version.
-func vulnerabilities(e emitter, table *vuln.Table, srv redisinfo.Server) {
-	counts := map[vuln.Severity]int{}
-	for _, v := range table.MatchServer(srv) {
-		e.gauge(vulnerabilityDesc, 1, v.ID, string(v.Severity))
-		counts[v.Severity]++
+func vulnerabilities(e emitter, table *vuln.Table, srv redisinfo.Server, st *State) {
+	// The matches depend only on the table and the version: a target's
+	// are kept (in its state) until either changes.
+	var m *vulnMatches
+	if st != nil {
+		m = &st.vulns
+	}
+	if m == nil || m.table != table || m.flavor != srv.Flavor || m.version != srv.Version {
+		hits := []vulnHit{}
+		for _, v := range table.MatchServer(srv) {
+			hits = append(hits, vulnHit{id: v.ID, severity: string(v.Severity)})
+		}
+		if m == nil {
+			m = &vulnMatches{}
+		}
+		*m = vulnMatches{table: table, flavor: srv.Flavor, version: srv.Version, hits: hits}
+	}
+	for _, h := range m.hits {
+		e.gauge(vulnerabilityDesc, 1, h.id, h.severity)
 	}
 	for _, s := range vuln.Severities {
-		e.gauge(knownVulnerabilitiesDesc, float64(counts[s]), string(s))
+		n := 0
+		for _, h := range m.hits {
+			if h.severity == string(s) {
+				n++
+			}
+		}
+		e.gauge(knownVulnerabilitiesDesc, float64(n), string(s))
 	}
 	if eol, known := table.EndOfLife(srv.Flavor, srv.Version); known {
 		e.gauge(versionEndOfLifeDesc, boolValue(eol))

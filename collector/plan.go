@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
@@ -169,9 +170,10 @@ func (p *Plan) calls(withInfo bool) []Call {
 	sort.Strings(params)
 	if len(params) > 0 {
 		if enc == EncodingModern {
-			args := []any{"CONFIG", "GET"}
+			args := make([]any, 0, 2+len(params))
+			args = append(args, "CONFIG", "GET")
 			for _, n := range params {
-				args = append(args, n)
+				args = append(args, boxed(n))
 			}
 			calls = append(calls, Call{Args: args, Name: "config|get", kind: callConfig})
 		} else {
@@ -199,13 +201,28 @@ func (p *Plan) calls(withInfo bool) []Call {
 }
 
 func infoCall(enc Encoding) Call {
-	args := []any{"INFO"}
+	args := make([]any, 1, 2+len(infoSections))
+	args[0] = "INFO"
 	if enc == EncodingModern {
 		for _, s := range infoSections {
-			args = append(args, s)
+			args = append(args, boxed(s))
 		}
 	}
 	return Call{Args: args, Name: "info", kind: callInfo}
+}
+
+// boxedNames holds parameter and section names as interface values: a
+// string put in an interface is copied to the heap, and a scrape's CONFIG
+// GET carries some thirty names. The names are the collectors' own, a
+// bounded set.
+var boxedNames sync.Map // string -> any
+
+func boxed(name string) any {
+	if v, ok := boxedNames.Load(name); ok {
+		return v
+	}
+	v, _ := boxedNames.LoadOrStore(name, any(name))
+	return v
 }
 
 func commandKey(args []string) string {

@@ -22,6 +22,8 @@ type State struct {
 	aclCache aclListCache
 	// aclOut is the acl collector's output for a reused parse of it.
 	aclOut aclOutput
+	// vulns are the CVEs matched for the server's version.
+	vulns vulnMatches
 	// memo is the last scrape's metric per series (see memo.go).
 	memo metricMemo
 	// index is what the findings' index read from the last scrape's

@@ -192,7 +192,10 @@ func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.M
 	}
 	// A family absent from this scrape keeps its bytes: a scrape that
 	// failed must not flush the cache, and there is one family per Desc.
-	var parts []part
+	parts := make([]part, 0, 16)
+	// The runs are consecutive stretches of one array: a family is in at
+	// most one run, and only the last run grows.
+	runs := make([]*family, 0, len(present))
 	add := func(start int, f *family) {
 		if start == buf.Len() {
 			return
@@ -200,13 +203,15 @@ func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.M
 		if n := len(parts); n > 0 && (f == nil) == (parts[n-1].run == nil) {
 			parts[n-1].end = buf.Len()
 			if f != nil {
-				parts[n-1].run = append(parts[n-1].run, f)
+				runs = append(runs, f)
+				parts[n-1].run = parts[n-1].run[:len(parts[n-1].run)+1]
 			}
 			return
 		}
 		p := part{start: start, end: buf.Len()}
 		if f != nil {
-			p.run = []*family{f}
+			runs = append(runs, f)
+			p.run = runs[len(runs)-1:]
 		}
 		parts = append(parts, p)
 	}
@@ -683,11 +688,11 @@ func negotiateEncoding(r *http.Request) string {
 	offers := [...]string{"gzip", "zstd", "identity"}
 	q := [len(offers)]float64{-1, -1, -1}
 	for _, header := range r.Header.Values("Accept-Encoding") {
-		for _, part := range strings.Split(header, ",") {
+		for part := range strings.SplitSeq(header, ",") {
 			coding, params, _ := strings.Cut(part, ";")
 			coding = strings.ToLower(strings.TrimSpace(coding))
 			weight := 1.0
-			for _, p := range strings.Split(params, ";") {
+			for p := range strings.SplitSeq(params, ";") {
 				k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
 				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 					f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
