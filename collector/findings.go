@@ -247,10 +247,8 @@ func (sc *indexScratch) release() {
 type indexMemo struct {
 	metrics []prometheus.Metric
 	reads   []metricRead
-	// Buffers reused by the next scrape (the index does not outlive its
-	// evaluation): the previous reads' other half, the samples per Desc.
+	// spare is the previous reads' slice, reused by the next scrape.
 	spare []metricRead
-	acc   []gathered
 }
 
 // gathered are one Desc's samples in one evaluation.
@@ -309,11 +307,7 @@ func newIndexWith(memo *indexMemo, sc *indexScratch, metrics []prometheus.Metric
 		prev, prevReads = memo.metrics, memo.reads
 		reads = slices.Grow(memo.spare[:0], len(metrics))[:len(metrics)]
 	}
-	acc := sc.acc[:0]
-	if memo != nil {
-		acc = memo.acc[:0]
-	}
-	order, slots := sc.order[:0], sc.slots
+	acc, order, slots := sc.acc[:0], sc.order[:0], sc.slots
 	lastSlot := -1
 	// One dto.Metric for every Write: a sample keeps only the label slice,
 	// which Write takes from the const metric rather than copying.
@@ -328,26 +322,7 @@ func newIndexWith(memo *indexMemo, sc *indexScratch, metrics []prometheus.Metric
 			if d := m.Desc(); d != last || di == nil {
 				last, di = d, descIndexOf(d)
 			}
-			r.di = di
-			if mm, ok := m.(*memoMetric); ok && di.want {
-				// The memo's own metric: read without Write (which
-				// allocates the value it sets).
-				r.s = sample{labels: mm.labels.pairs, value: mm.value}
-				r.s.user = r.s.scan("user")
-				r.ok = mm.typ == prometheus.GaugeValue || mm.typ == prometheus.CounterValue
-			} else if di.want {
-				pb.Reset()
-				if err := m.Write(&pb); err == nil {
-					r.s = sample{labels: pb.Label}
-					r.s.user = r.s.scan("user")
-					switch {
-					case pb.Gauge != nil:
-						r.s.value, r.ok = pb.GetGauge().GetValue(), true
-					case pb.Counter != nil:
-						r.s.value, r.ok = pb.GetCounter().GetValue(), true
-					}
-				}
-			}
+			r = readMetric(m, di, &pb)
 		}
 		if reads != nil {
 			reads[i] = r
@@ -391,15 +366,42 @@ func newIndexWith(memo *indexMemo, sc *indexScratch, metrics []prometheus.Metric
 			}
 		}
 	}
-	sc.order = order
+	sc.order, sc.acc = order, acc
 	if memo != nil {
 		memo.metrics = append(memo.metrics[:0], metrics...)
 		clear(prevReads) // the spare half must not keep label slices alive
-		memo.reads, memo.spare, memo.acc = reads, prevReads, acc
-	} else {
-		sc.acc = acc
+		memo.reads, memo.spare = reads, prevReads
 	}
 	return ix
+}
+
+// readMetric reads what the index keeps of m (a gauge or counter of a Desc
+// the checks read), through pb.
+func readMetric(m prometheus.Metric, di *descIndex, pb *dto.Metric) metricRead {
+	r := metricRead{di: di}
+	if !di.want {
+		return r
+	}
+	if mm, ok := m.(*memoMetric); ok {
+		// The memo's own metric: read without Write (which allocates the
+		// value it sets).
+		r.s = sample{labels: mm.labels.pairs, value: mm.value}
+		r.ok = mm.typ == prometheus.GaugeValue || mm.typ == prometheus.CounterValue
+	} else {
+		pb.Reset()
+		if err := m.Write(pb); err != nil {
+			return r
+		}
+		r.s = sample{labels: pb.Label}
+		switch {
+		case pb.Gauge != nil:
+			r.s.value, r.ok = pb.GetGauge().GetValue(), true
+		case pb.Counter != nil:
+			r.s.value, r.ok = pb.GetCounter().GetValue(), true
+		}
+	}
+	r.s.user = r.s.scan("user")
+	return r
 }
 
 // isPointer reports whether m's dynamic type is a pointer, whose interface
@@ -723,29 +725,22 @@ var Checks = []Check{
 			if !ok || !ix.has("acl_user_unrestricted") {
 				return false, false
 			}
-			// One pass over both scopes (a thousand users' series).
-			var keys, commands map[string]bool
+			// One pass over both scopes (a thousand users' series): the
+			// scopes an enabled user other than default has unrestricted.
+			const keys, commands = 1, 2
+			scopes := map[string]uint8{}
 			for _, s := range ix.series["acl_user_unrestricted"] {
 				if s.value != 1 || !users[s.user] || s.user == "default" {
 					continue
 				}
 				switch s.scan("scope") {
 				case "keys":
-					if commands[s.user] {
-						return true, true
-					}
-					if keys == nil {
-						keys = map[string]bool{}
-					}
-					keys[s.user] = true
+					scopes[s.user] |= keys
 				case "commands":
-					if keys[s.user] {
-						return true, true
-					}
-					if commands == nil {
-						commands = map[string]bool{}
-					}
-					commands[s.user] = true
+					scopes[s.user] |= commands
+				}
+				if scopes[s.user] == keys|commands {
+					return true, true
 				}
 			}
 			return false, true

@@ -196,19 +196,15 @@ type vulnHit struct{ id, severity string }
 func vulnerabilities(e emitter, table *vuln.Table, srv redisinfo.Server, st *State) {
 	// The matches depend only on the table and the version: a target's
 	// are kept (in its state) until either changes.
-	var m *vulnMatches
+	m := &vulnMatches{}
 	if st != nil {
 		m = &st.vulns
 	}
-	if m == nil || m.table != table || m.flavor != srv.Flavor || m.version != srv.Version {
-		hits := []vulnHit{}
+	if m.table != table || m.flavor != srv.Flavor || m.version != srv.Version {
+		*m = vulnMatches{table: table, flavor: srv.Flavor, version: srv.Version}
 		for _, v := range table.MatchServer(srv) {
-			hits = append(hits, vulnHit{id: v.ID, severity: string(v.Severity)})
+			m.hits = append(m.hits, vulnHit{id: v.ID, severity: string(v.Severity)})
 		}
-		if m == nil {
-			m = &vulnMatches{}
-		}
-		*m = vulnMatches{table: table, flavor: srv.Flavor, version: srv.Version, hits: hits}
 	}
 	for _, h := range m.hits {
 		e.gauge(vulnerabilityDesc, 1, h.id, h.severity)

@@ -53,16 +53,14 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 		return e.metric
 	}
 	if !ok {
-		// The label values are often substrings of a whole reply (INFO):
-		// the memo and the metric keep copies, not the reply.
+		// A new series. The label values are often substrings of a whole
+		// reply (INFO): the memo keeps copies, not the reply. Its label set
+		// is shared with the other targets'; built, when none has it, as
+		// client_golang builds a const metric's (and checked as
+		// NewConstMetric checks it).
 		for i := range labels {
 			k.labels[i] = strings.Clone(labels[i])
 		}
-	}
-	if !ok {
-		// A new series: its label set is shared with the other targets';
-		// built, when none has it, as client_golang builds a const
-		// metric's (and checked as NewConstMetric checks it).
 		n := len(labels)
 		ls := internLabels(k, func() []*dto.LabelPair {
 			var pb dto.Metric
