@@ -282,16 +282,59 @@ type runChunk struct {
 	deflated []byte
 }
 
-func (c *runChunk) matches(run []*family) bool {
-	if len(c.fams) != len(run) {
+// covers reports whether the chunk is the compressed text of the first
+// families of run, each as encoded now.
+func (c *runChunk) covers(run []*family) bool {
+	if len(c.fams) == 0 || len(c.fams) > len(run) {
 		return false
 	}
-	for i, f := range run {
-		if c.fams[i] != f || c.gens[i] != f.gen {
+	for i, f := range c.fams {
+		if run[i] != f || c.gens[i] != f.gen {
 			return false
 		}
 	}
 	return true
+}
+
+// writeRun appends the compressed text of a run of reused families: the
+// chunks kept from earlier scrapes that cover its families, in order, and
+// between them the families no kept chunk starts with, compressed now and
+// kept as a chunk of their own. A run that grew (families that were new
+// last scrape are reused now) is thus served from the chunks it already
+// has, instead of being compressed again whole.
+func writeRun(out *bytes.Buffer, run []*family, text []byte) {
+	n := 0
+	for _, f := range run {
+		n += len(f.encoded)
+	}
+	if n != len(text) { // not the families' bytes: never the case
+		deflateChunk(out, text)
+		return
+	}
+	for i := 0; i < len(run); {
+		if c := &run[i].chunk; c.covers(run[i:]) {
+			out.Write(c.deflated)
+			for _, f := range c.fams {
+				text = text[len(f.encoded):]
+			}
+			i += len(c.fams)
+			continue
+		}
+		j, n := i+1, len(run[i].encoded)
+		for j < len(run) && !run[j].chunk.covers(run[j:]) {
+			n += len(run[j].encoded)
+			j++
+		}
+		start := out.Len()
+		deflateChunk(out, text[:n])
+		c := &run[i].chunk
+		c.fams, c.gens, c.deflated = append(c.fams[:0], run[i:j]...), c.gens[:0], append(c.deflated[:0:0], out.Bytes()[start:]...)
+		for _, f := range run[i:j] {
+			c.gens = append(c.gens, f.gen)
+		}
+		text = text[n:]
+		i = j
+	}
 }
 
 // render encodes the exposition in the given content encoding into out.
@@ -318,18 +361,7 @@ func (x *exposition) render(out *bytes.Buffer, t *Target, metrics []prometheus.M
 				deflateChunk(out, body[p.start:p.end])
 				continue
 			}
-			c := &p.run[0].chunk
-			if !c.matches(p.run) {
-				scratch := bufPool.Get().(*bytes.Buffer)
-				scratch.Reset()
-				deflateChunk(scratch, body[p.start:p.end])
-				c.fams, c.gens, c.deflated = append(c.fams[:0], p.run...), c.gens[:0], append(c.deflated[:0:0], scratch.Bytes()...)
-				bufPool.Put(scratch)
-				for _, f := range p.run {
-					c.gens = append(c.gens, f.gen)
-				}
-			}
-			out.Write(c.deflated)
+			writeRun(out, p.run, body[p.start:p.end])
 		}
 		out.Write([]byte{0x03, 0x00}) // an empty final block (fixed Huffman)
 		var trailer [8]byte

@@ -1,8 +1,14 @@
 package exporter
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/flate"
 )
 
 func TestMergeShortRuns(t *testing.T) {
@@ -24,5 +30,60 @@ func TestMergeShortRuns(t *testing.T) {
 		if got := mergeShortRuns(tc.parts); !reflect.DeepEqual(got, tc.out) && (len(got) > 0 || len(tc.out) > 0) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.out)
 		}
+	}
+}
+
+// A run of reused families is served from the chunks kept for its
+// families: a run that grew compresses only the families no kept chunk
+// starts with, a steady run compresses nothing, and a family whose text
+// changed invalidates the chunk that holds it.
+func TestWriteRunReusesChunks(t *testing.T) {
+	fam := func(name string, gen uint64) *family {
+		var b strings.Builder
+		for i := 0; i < 40; i++ {
+			fmt.Fprintf(&b, "redis_security_%s{user=\"user%04d\"} %d\n", name, i, i*int(gen))
+		}
+		return &family{name: name, encoded: []byte(b.String()), gen: gen}
+	}
+	text := func(run []*family) []byte {
+		var b []byte
+		for _, f := range run {
+			b = append(b, f.encoded...)
+		}
+		return b
+	}
+	write := func(run []*family) []byte {
+		t.Helper()
+		var out bytes.Buffer
+		writeRun(&out, run, text(run))
+		got, err := io.ReadAll(flate.NewReader(io.MultiReader(bytes.NewReader(out.Bytes()), bytes.NewReader([]byte{0x03, 0x00}))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, text(run)) {
+			t.Fatalf("the chunks inflate to other text than the run's")
+		}
+		return out.Bytes()
+	}
+	a, b, c, d, x := fam("a", 1), fam("b", 1), fam("c", 1), fam("d", 1), fam("x", 1)
+	ab := write([]*family{a, b})
+	cOnly := write([]*family{c})
+	grown := []*family{a, b, x, c, d}
+	first := write(grown)
+	if !bytes.HasPrefix(first, ab) || !bytes.Contains(first, cOnly) {
+		t.Errorf("a grown run did not reuse the chunks of [a b] and [c]")
+	}
+	if len(x.chunk.fams) != 1 || len(d.chunk.fams) != 1 {
+		t.Errorf("the families compressed now are not kept as chunks of their own: x %d, d %d", len(x.chunk.fams), len(d.chunk.fams))
+	}
+	if again := write(grown); !bytes.Equal(again, first) {
+		t.Errorf("a steady run was compressed again")
+	}
+	b.gen, b.encoded = 2, fam("b", 2).encoded
+	if changed := write(grown); bytes.HasPrefix(changed, ab) || !bytes.Contains(changed, cOnly) {
+		t.Errorf("a changed family's chunk was reused, or the chunks after it were not")
+	}
+	if len(a.chunk.fams) != 2 || a.chunk.gens[1] != 2 {
+		t.Errorf("[a b] was not kept anew after b changed: %v", a.chunk.gens)
 	}
 }

@@ -7,7 +7,8 @@
 #   BENCH_RSS_SCRAPES=10000   length of the RSS series
 #   BENCH_ONLY=default,rss    a subset of the scenarios (ids: scripts/benchrun -h)
 #   BENCH_PROBE_INTERVAL=15s  scrape interval of the 200 targets through /probe
-#   BENCH_PROBE_INTERVALS=3   its measured intervals, after one of warm-up
+#   BENCH_PROBE_WARMUP=3      its warm-up intervals (the first: every target's first probe)
+#   BENCH_PROBE_INTERVALS=3   its measured intervals, after the warm-up
 #   BENCH_GO=0                skip the Go benchmarks
 #   BENCH_OUT=BENCHMARKS.md   where to write the report
 set -euo pipefail

@@ -12,9 +12,9 @@
 // BENCH_SCRAPES (default 1000) sets the measured scrapes per scenario,
 // BENCH_RSS_SCRAPES (default 10000) the length of the RSS series,
 // BENCH_ONLY=default,clients-10k,rss,probe runs a subset,
-// BENCH_PROBE_INTERVAL (default 15s) and BENCH_PROBE_INTERVALS (default 3)
-// set the /probe scenario's scrape interval and how many are measured after
-// its warm-up interval.
+// BENCH_PROBE_INTERVAL (default 15s), BENCH_PROBE_WARMUP (default 3) and
+// BENCH_PROBE_INTERVALS (default 3) set the /probe scenario's scrape
+// interval, its warm-up intervals and how many are measured after them.
 package main
 
 import (
@@ -98,7 +98,8 @@ func run() int {
 	flag.IntVar(&h.warmup, "warmup", 20, "scrapes before measuring (first-scrape work: COMMAND INFO, ACL DRYRUN)")
 	flag.IntVar(&h.rtScrapes, "rt-scrapes", 100, "steady-state scrapes whose round trips are counted")
 	flag.DurationVar(&h.probeInterval, "probe-interval", envDuration("BENCH_PROBE_INTERVAL", 15*time.Second), "scrape interval of the /probe scenario (BENCH_PROBE_INTERVAL)")
-	flag.IntVar(&h.probeIntervals, "probe-intervals", envInt("BENCH_PROBE_INTERVALS", 3), "measured intervals of the /probe scenario, after one of warm-up (BENCH_PROBE_INTERVALS)")
+	flag.IntVar(&h.probeWarmup, "probe-warmup", envInt("BENCH_PROBE_WARMUP", 3), "warm-up intervals of the /probe scenario: the first has every target's first probe, the others bring the caches to their steady state (BENCH_PROBE_WARMUP)")
+	flag.IntVar(&h.probeIntervals, "probe-intervals", envInt("BENCH_PROBE_INTERVALS", 3), "measured intervals of the /probe scenario, after the warm-up (BENCH_PROBE_INTERVALS)")
 	flag.Parse()
 
 	h.log = func(format string, args ...any) {

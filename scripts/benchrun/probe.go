@@ -38,6 +38,7 @@ type probeResult struct {
 	targets   int
 	interval  time.Duration
 	intervals int
+	warmup    int // intervals
 	// wall is the measured phase's duration, snapshot to snapshot.
 	wall time.Duration
 	// firstLat is the latency of every target's first probe (the warm-up
@@ -79,7 +80,7 @@ type probeResult struct {
 }
 
 func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
-	pr := &probeResult{interval: h.probeInterval, intervals: h.probeIntervals,
+	pr := &probeResult{interval: h.probeInterval, intervals: h.probeIntervals, warmup: h.probeWarmup,
 		result: &result{variant: fmt.Sprintf("--config.file: one module, allowed_targets 127.0.0.0/8; default --probe.* flags; %d servers × %d addresses", probeServers, probeAddrs)}}
 	binds := make([]string, probeAddrs)
 	for i := range binds {
@@ -150,14 +151,24 @@ func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
 		offsets[i] = time.Duration(f.Sum64() % uint64(h.probeInterval))
 	}
 
-	// Warm-up: one interval, every target's first probe (the exporter
-	// connects, authenticates and learns the server).
-	h.log("probe: warm-up interval (%s), %d targets", h.probeInterval, len(targets))
+	// Warm-up: the first interval has every target's first probe (the
+	// exporter connects, authenticates and learns the server); the next
+	// ones bring each target to its steady state, as the /metrics
+	// scenarios' warm-up scrapes do (the second scrape still differs from
+	// the first: COMMAND INFO and ACL DRYRUN are done, buffers have been
+	// seen, and the exposition keeps compressed chunks only of text that
+	// was reused once).
+	h.log("probe: %d warm-up intervals (%s), %d targets", h.probeWarmup, h.probeInterval, len(targets))
 	warm := h.probeRounds(e, client, targets, offsets, 1, nil)
 	if warm.errors > 0 {
 		return nil, fmt.Errorf("warm-up: %d of %d probes failed, the first: %s\n%s", warm.errors, len(targets), warm.firstErr, e.proc.out.String())
 	}
 	pr.firstLat = latencies(warm.lat)
+	if h.probeWarmup > 1 {
+		if more := h.probeRounds(e, client, targets, offsets, h.probeWarmup-1, nil); more.errors > 0 {
+			return nil, fmt.Errorf("warm-up: %d probes failed, the first: %s\n%s", more.errors, more.firstErr, e.proc.out.String())
+		}
+	}
 
 	// The "before" snapshots; nothing probes meanwhile.
 	type serverSnap struct {

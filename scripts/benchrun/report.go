@@ -443,7 +443,8 @@ func (r *report) probeSection(b *strings.Builder) {
 	p("The harness probes every target every %s as Prometheus does (`GET /probe?module=%s&target=host:port`, the scrape-timeout header, gzip, ",
 		fmtInterval(pr.interval), probeModule)
 	p("kept-alive connections shared by the targets), each target at its own offset within the interval, from a hash of the target, as Prometheus ")
-	p("spreads a scrape pool. One interval of warm-up (every target's first probe: connection, AUTH, HELLO, the first plan), then %d measured ", pr.intervals)
+	p("spreads a scrape pool. %d intervals of warm-up (in the first, every target's first probe: connection, AUTH, HELLO, the first plan; ", pr.warmup)
+	p("the others bring each target to its steady state, as the warm-up scrapes of the other scenarios do), then %d measured ", pr.intervals)
 	p("intervals: the row \"%s\" in the tables above, per probe, where they say per scrape.\n\n", pr.scenario)
 	p("| | |\n|---|---|\n")
 	var counted []string

@@ -176,6 +176,7 @@ type harness struct {
 	// measured after the warm-up interval.
 	probeInterval  time.Duration
 	probeIntervals int
+	probeWarmup    int
 	log            func(format string, args ...any)
 }
 
