@@ -13,8 +13,8 @@ import (
 // allocates the length an array or bulk string header declares as soon as it
 // reads the header, before any element arrives, and recurses once per
 // nesting level. A server could therefore kill the exporter with a few bytes:
-// "*4611686018427387904\r\n" panics in makeslice inside the scrape's
-// singleflight goroutine (which re-panics it: the process exits), "$2000000000"
+// "*4611686018427387904\r\n" panics in makeslice inside the
+// scrape (the process exited when a goroutine ran it), "$2000000000"
 // allocates 2 GB per connection, and a few MB of "*1\r\n" overflow the stack
 // (a fatal error, not a panic). In multi-target mode the server is whatever
 // answers at an allowed address, so every connection's replies are checked

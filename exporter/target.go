@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/redis-security/redis_security_exporter/collector"
 )
@@ -81,7 +80,9 @@ type Target struct {
 	client   *redis.Client
 	scrapers []collector.Scraper
 	logger   log.Logger
-	flight   singleflight.Group
+	// flightMu guards inFlight, the scrape that concurrent requests join.
+	flightMu sync.Mutex
+	inFlight *flight
 
 	dialer *dialer
 	tls    *ClientTLS
@@ -119,7 +120,7 @@ func NewTarget(o Options) (*Target, error) {
 		// not run them, and every refusal would be an ACL LOG entry caused by
 		// the exporter itself.
 		DisableIdentity: true,
-		// One connection, kept between scrapes; singleflight guarantees one
+		// One connection, kept between scrapes; the shared flight guarantees one
 		// scrape at a time per target.
 		PoolSize:     1,
 		MaxIdleConns: 1,
@@ -191,7 +192,9 @@ func (t *Target) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Scrape scrapes the target once, or joins the scrape already in flight, and
-// returns its metrics. It returns by ctx's deadline at the latest.
+// returns its metrics. It returns by ctx's deadline at the latest: a request
+// that joined stops waiting then, and the request that scrapes stops when
+// the scrape's waits (dial, round trip) give up at that deadline.
 func (t *Target) Scrape(ctx context.Context) []prometheus.Metric {
 	return t.scrapeResult(ctx).metrics
 }
@@ -215,29 +218,64 @@ type result struct {
 }
 
 func (t *Target) scrapeResult(ctx context.Context) result {
-	// The shared scrape must not die with the first caller's connection, but
-	// must keep its deadline.
-	shared := context.WithoutCancel(ctx)
-	cancel := context.CancelFunc(func() {})
-	if dl, ok := ctx.Deadline(); ok {
-		shared, cancel = context.WithDeadline(shared, dl)
+	t.flightMu.Lock()
+	if f := t.inFlight; f != nil {
+		t.flightMu.Unlock()
+		select {
+		case <-f.done:
+			return f.res
+		case <-ctx.Done():
+			return deadlineResult(t, ctx)
+		}
 	}
-	ch := t.flight.DoChan("scrape", func() (any, error) {
+	f := &flight{done: make(chan struct{})}
+	t.inFlight = f
+	t.flightMu.Unlock()
+	// The first request scrapes in its own goroutine (handing the scrape
+	// to another cost a goroutine's start and a wake-up per scrape, a
+	// tenth of a /probe), and returns when it ends: the scrape keeps the
+	// request's deadline, and every wait in it (dial, round trip) honours
+	// it. It does not die with the request's connection: others may have
+	// joined it.
+	shared := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		shared, cancel = context.WithDeadline(shared, dl)
 		defer cancel()
-		return t.scrape(shared), nil
-	})
-	select {
-	case res := <-ch:
-		if !res.Shared {
-			cancel()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// The joiners get a failed scrape; the request's handler the
+			// panic, as net/http reports it.
+			f.res = result{metrics: []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)},
+				err: fmt.Errorf("scrape panicked: %v", p)}
+			t.endFlight(f)
+			panic(p)
 		}
-		return res.Val.(result)
-	case <-ctx.Done():
-		level.Warn(t.logger).Log("msg", "scrape did not finish before the deadline", "err", ctx.Err())
-		return result{
-			metrics: []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)},
-			err:     fmt.Errorf("scrape did not finish before the deadline: %w", ctx.Err()),
-		}
+		t.endFlight(f)
+	}()
+	f.res = t.scrape(shared)
+	return f.res
+}
+
+// flight is a scrape in progress, which concurrent requests join.
+type flight struct {
+	done chan struct{}
+	res  result // set before done is closed
+}
+
+func (t *Target) endFlight(f *flight) {
+	t.flightMu.Lock()
+	t.inFlight = nil
+	t.flightMu.Unlock()
+	close(f.done)
+}
+
+func deadlineResult(t *Target, ctx context.Context) result {
+	level.Warn(t.logger).Log("msg", "scrape did not finish before the deadline", "err", ctx.Err())
+	return result{
+		metrics: []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)},
+		err:     fmt.Errorf("scrape did not finish before the deadline: %w", ctx.Err()),
 	}
 }
 
