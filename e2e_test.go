@@ -528,6 +528,13 @@ var noDataOnTestServer = map[string]string{
 	"redis_security_tls_connection_info":                         "the exporter connects in plaintext",
 	"redis_security_unixsocket_permissions":                      "the server has no unix socket",
 	"redis_security_unixsocket_world_accessible":                 "the server has no unix socket",
+	"redis_security_commandlog_entries":                          "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
+	"redis_security_commandlog_events_total":                     "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
+	"redis_security_commandlog_last_event_timestamp_seconds":     "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
+	"redis_security_commandlog_max_length":                       "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
+	"redis_security_commandlog_enabled":                          "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
+	"redis_security_commandlog_slow_threshold_seconds":           "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
+	"redis_security_commandlog_large_threshold_bytes":            "COMMANDLOG exists from Valkey 8.1 (the test server is Redis 7.0)",
 }
 
 // emptyWhenHealthy are the metrics whose filtered panels list problems.

@@ -438,6 +438,9 @@ func TestREADMEShowsTheLeastPrivilegedUser(t *testing.T) {
 	for _, want := range []string{
 		"ACL SETUSER redis_security_exporter on >CHANGE-ME " + collector.LeastPrivilegeRules,
 		"user redis_security_exporter on >CHANGE-ME " + collector.LeastPrivilegeRules,
+		// Valkey 8.1+ (redistest adds CommandLogRules there, so the tests
+		// prove this line too).
+		"ACL SETUSER redis_security_exporter on >CHANGE-ME " + collector.LeastPrivilegeRules + " " + collector.CommandLogRules,
 	} {
 		if !strings.Contains(string(readme), want) {
 			t.Errorf("README lacks %q", want)

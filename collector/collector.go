@@ -118,6 +118,7 @@ func All(o Options) []Entry {
 		{Scraper: ACLLog{TopSources: o.ACLLogTopSources}, EnabledByDefault: true},
 		{Scraper: Commands{Names: o.DangerousCommands, MaxUsers: o.MaxUsers}, EnabledByDefault: true},
 		{Scraper: Clients{Max: o.ClientsMax, EveryN: o.ClientsEveryN}, EnabledByDefault: true},
+		{Scraper: CommandLog{}, EnabledByDefault: true},
 		{Scraper: LuaSandbox{}, EnabledByDefault: false},
 	}
 }

@@ -787,6 +787,22 @@ var Checks = []Check{
 		Title:       "No memory limit",
 		Remediation: "maxmemory (e.g. 75% of the host's memory) with a maxmemory-policy, and maxmemory-clients.",
 		eval:        is0("maxmemory_bytes")},
+	// Valkey 8.1+ only (elsewhere the metric is absent: not evaluated).
+	{ID: "commandlog_disabled", objects: disabledCommandLogObjects, Severity: Low,
+		Title:       "A COMMANDLOG type (slow commands, large requests, large replies) logs nothing (Valkey 8.1+)",
+		Remediation: "commandlog-execution-slower-than 10000, commandlog-request-larger-than 1048576 and commandlog-reply-larger-than 1048576 (the defaults: not negative), each type's commandlog-*-max-len 128, so that stalls, oversized payloads and bulk reads leave a trace with the client's address.",
+		eval: func(ix *index) (bool, bool) {
+			ss := ix.each("commandlog_enabled")
+			if len(ss) == 0 {
+				return false, false
+			}
+			for _, s := range ss {
+				if s.value == 0 {
+					return true, true
+				}
+			}
+			return false, true
+		}},
 	{ID: "acl_log_disabled", Severity: Low,
 		Title:       "ACL LOG keeps no entries",
 		Remediation: "acllog-max-len 128 (or more on busy servers), so failed AUTH and denials can be seen.",
@@ -811,7 +827,7 @@ var indexed = map[string]bool{
 	"protected_mode_enabled": true, "plaintext_enabled": true, "enable_config": true,
 	"version_end_of_life": true, "replica_read_only": true, "server_info": true,
 	"tls_client_auth": true, "tls_client_certificate_user_field": true, "client_output_buffer_limit_bytes": true, "idle_timeout_seconds": true,
-	"maxmemory_bytes": true, "acl_log_max_length": true, "lua_package_exposed": true,
+	"maxmemory_bytes": true, "acl_log_max_length": true, "lua_package_exposed": true, "commandlog_enabled": true,
 	// Read only for objects; a handful of series per scrape.
-	"vulnerability": true, "listener": true, "persistence_path_info": true,
+	"vulnerability": true, "listener": true, "persistence_path_info": true, "commandlog_max_length": true,
 }

@@ -53,6 +53,10 @@ func TestChecksOnSyntheticMetrics(t *testing.T) {
 			g(aclUserUnrestrictedDesc, 1, "a", "keys"), g(aclUserUnrestrictedDesc, 0, "a", "commands"),
 			g(aclUserUnrestrictedDesc, 0, "b", "keys"), g(aclUserUnrestrictedDesc, 1, "b", "commands")},
 			map[string]bool{"user_unrestricted": false}},
+		{"COMMANDLOG logs every type (Valkey 8.1+)", []prometheus.Metric{g(commandLogEnabledDesc, 1, "slow"), g(commandLogEnabledDesc, 1, "large-request"), g(commandLogEnabledDesc, 1, "large-reply")},
+			map[string]bool{"commandlog_disabled": false}},
+		{"COMMANDLOG large replies off", []prometheus.Metric{g(commandLogEnabledDesc, 1, "slow"), g(commandLogEnabledDesc, 1, "large-request"), g(commandLogEnabledDesc, 0, "large-reply")},
+			map[string]bool{"commandlog_disabled": true}},
 		{"nothing collected", nil, map[string]bool{}},
 	}
 	for _, tc := range tests {
@@ -124,6 +128,11 @@ func TestFindingObjects(t *testing.T) {
 		g(vulnerabilityDesc, 1, "CVE-2025-49844", "critical"), g(knownVulnerabilitiesDesc, 1, "critical"),
 		g(certDesc, float64(now.Add(5*24*time.Hour+time.Hour).Unix()), "CN=redis", "0a"),
 		g(tlsEnabledDesc, 1), g(tlsProtocolDesc, 1, "TLSv1"), g(tlsProtocolDesc, 0, "TLSv1.1"), g(tlsProtocolDesc, 1, "TLSv1.2"),
+		// slow off by its threshold (so no threshold series), large
+		// replies by a max length of 0.
+		g(commandLogEnabledDesc, 0, "slow"), g(commandLogMaxLengthDesc, 128, "slow"),
+		g(commandLogEnabledDesc, 1, "large-request"), g(commandLogMaxLengthDesc, 128, "large-request"),
+		g(commandLogEnabledDesc, 0, "large-reply"), g(commandLogMaxLengthDesc, 0, "large-reply"),
 	}
 	want := map[string][]string{
 		"default_user_nopass":            {"default"},
@@ -137,6 +146,7 @@ func TestFindingObjects(t *testing.T) {
 		"known_vulnerabilities":          {"CVE-2025-49844 (critical, fixed in 7.2.11)"},
 		"tls_certificate_expiring":       {"CN=redis serial 0a: 5 days left"},
 		"tls_weak_protocol":              {"TLSv1"},
+		"commandlog_disabled":            {"commandlog-execution-slower-than < 0", "commandlog-large-reply-max-len 0"},
 	}
 	got := map[string][]string{}
 	for _, f := range EvaluateWithObjects(metrics, now, nil) {

@@ -19,8 +19,8 @@ func sampleBytes(tb testing.TB, version, name string) []byte {
 	return b
 }
 
-// FuzzScrapers feeds arbitrary RESP2 replies for INFO, CONFIG GET, ACL LIST
-// and ACL LOG through NewReplies and every scraper, as the exporter would. A server
+// FuzzScrapers feeds arbitrary RESP2 replies for INFO, CONFIG GET, ACL LIST,
+// ACL LOG and COMMANDLOG (GET and LEN get the same reply) through NewReplies and every scraper, as the exporter would. A server
 // (or anyone who can set a user name, a dir or a module name on it) chooses
 // these bytes: no input may panic a scraper or produce a metric the
 // registry refuses.
@@ -30,24 +30,33 @@ func FuzzScrapers(f *testing.F) {
 		if v != "redis-6.2" {
 			sec := readSample(f, v, "config_get_security").Value.([]any)
 			bind := readSample(f, v, "config_get_bind").Value.([]any)
-			config = redistest.EncodeRESP2(append(append([]any{}, sec...), bind...))
+			all := append(append([]any{}, sec...), bind...)
+			if v == "valkey-8.1" || v == "valkey-9.1" {
+				all = append(all, readSample(f, v, "commandlog_config").Value.([]any)...)
+			}
+			config = redistest.EncodeRESP2(all)
 		}
-		f.Add(sampleBytes(f, v, "info_all"), config, sampleBytes(f, v, "acl_list"), sampleBytes(f, v, "acl_log"))
+		commandLog := []byte("*0\r\n")
+		if v == "valkey-8.1" || v == "valkey-9.1" {
+			commandLog = sampleBytes(f, v, "commandlog_get_slow")
+		}
+		f.Add(sampleBytes(f, v, "info_all"), config, sampleBytes(f, v, "acl_list"), sampleBytes(f, v, "acl_log"), commandLog)
 	}
 	// A replica with modules, an open default user and odd config values.
 	f.Add(redistest.EncodeRESP2("# Server\r\nredis_version:6.2.1\r\nredis_mode:standalone\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n# Modules\r\nmodule:name=x,ver=1\r\nmodule:name=x,ver=1\r\n# Errorstats\r\n"),
 		redistest.EncodeRESP2([]any{"bind", "", "port", "6379", "protected-mode", "no", "unixsocket", "/tmp/s", "unixsocketperm", "777",
 			"maxmemory-clients", "10%", "maxmemory", "1gb", "tls-protocols", "TLSv1", "dir", "/root/.ssh", "dbfilename", "authorized_keys"}),
 		redistest.EncodeRESP2([]any{"user default on nopass ~* &* +@all", "user (x on nopass (~a +get)"}),
-		[]byte("*1\r\n*4\r\n$5\r\ncount\r\n:3\r\n$6\r\nreason\r\n$4\r\nauth\r\n"))
-	f.Add([]byte("-NOPERM no\r\n"), []byte("-NOPERM no\r\n"), []byte("*-1\r\n"), []byte("-NOPERM no\r\n"))
+		[]byte("*1\r\n*4\r\n$5\r\ncount\r\n:3\r\n$6\r\nreason\r\n$4\r\nauth\r\n"), []byte(":-1\r\n"))
+	f.Add([]byte("-NOPERM no\r\n"), []byte("-NOPERM no\r\n"), []byte("*-1\r\n"), []byte("-NOPERM no\r\n"), []byte("-NOPERM no\r\n"))
 
-	f.Fuzz(func(t *testing.T, infoB, configB, aclB, aclLogB []byte) {
+	f.Fuzz(func(t *testing.T, infoB, configB, aclB, aclLogB, commandLogB []byte) {
 		info, err1 := redistest.ParseRESP2(infoB)
 		config, err2 := redistest.ParseRESP2(configB)
 		acl, err3 := redistest.ParseRESP2(aclB)
 		aclLog, err4 := redistest.ParseRESP2(aclLogB)
-		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		commandLog, err5 := redistest.ParseRESP2(commandLogB)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil {
 			return // not a reply go-redis would hand over
 		}
 		facts := collector.Facts{}
@@ -72,6 +81,8 @@ func FuzzScrapers(f *testing.F) {
 				results[i] = acl
 			case "acl|log":
 				results[i] = aclLog
+			case "commandlog|get", "commandlog|len":
+				results[i] = commandLog
 			default:
 				t.Fatalf("unexpected call %v", c.Args)
 			}

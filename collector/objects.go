@@ -205,6 +205,30 @@ func settingObject(setting, value string) func(*index) []Object {
 	return func(*index) []Object { return []Object{{Kind: "setting", Name: setting + " " + value}} }
 }
 
+// disabledCommandLogObjects names, per COMMANDLOG type that logs nothing,
+// the setting that turns it off: a max length of 0, else a negative
+// threshold (whose metric is then absent).
+func disabledCommandLogObjects(ix *index) []Object {
+	var out []Object
+	for _, s := range ix.series["commandlog_enabled"] {
+		if s.value != 0 {
+			continue
+		}
+		t := s.label("type")
+		settings, ok := commandLogSettings[t]
+		if !ok {
+			continue
+		}
+		if n, ok := ix.value("commandlog_max_length", "type", t); ok && n == 0 {
+			out = append(out, Object{Kind: "setting", Name: settings[1] + " 0"})
+		} else {
+			out = append(out, Object{Kind: "setting", Name: settings[0] + " < 0"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // certificateUserFieldObjects names the setting in effect
 // (tls-auth-clients-user CN or URI).
 func certificateUserFieldObjects(ix *index) []Object {

@@ -232,7 +232,7 @@ func commandKey(args []string) string {
 // containers are commands whose first argument is a subcommand; the command
 // label names both ("acl|list"), as Redis's ACL and errors do.
 var containers = map[string]bool{
-	"acl": true, "client": true, "cluster": true, "command": true, "config": true,
+	"acl": true, "client": true, "cluster": true, "command": true, "commandlog": true, "config": true,
 	"function": true, "latency": true, "memory": true, "module": true, "object": true,
 	"script": true, "slowlog": true, "xinfo": true, "pubsub": true,
 }

@@ -79,7 +79,25 @@ func sampleResults(tb testing.TB, version string, calls []collector.Call) []coll
 			// with both is what the plan's single CONFIG GET would get.
 			sec := readSample(tb, version, "config_get_security")
 			bind := readSample(tb, version, "config_get_bind")
-			out = append(out, collector.Result{Value: append(append([]any{}, sec.Value.([]any)...), bind.Value.([]any)...)})
+			all := append(append([]any{}, sec.Value.([]any)...), bind.Value.([]any)...)
+			// Valkey 8.1+'s COMMANDLOG settings were recorded on their
+			// own too.
+			if slices.Contains(c.Args, any("commandlog-execution-slower-than")) {
+				all = append(all, readSample(tb, version, "commandlog_config").Value.([]any)...)
+			}
+			out = append(out, collector.Result{Value: all})
+		case "commandlog|len":
+			out = append(out, readSample(tb, version, "commandlog_len_"+c.Args[2].(string)))
+		case "commandlog|get":
+			// Recorded as GET 128 (newest first); the plan asks GET 1.
+			if c.Args[2] != "1" {
+				tb.Fatalf("COMMANDLOG GET of %v entries: the recordings answer GET 1 only", c.Args[2])
+			}
+			res := readSample(tb, version, "commandlog_get_"+c.Args[3].(string))
+			if entries := res.Value.([]any); len(entries) > 1 {
+				res.Value = entries[:1]
+			}
+			out = append(out, res)
 		default:
 			tb.Fatalf("no sample for call %v", c.Args)
 		}
@@ -159,6 +177,13 @@ var familyTypes = map[string]string{
 	"redis_security_acl_log_last_event_timestamp_seconds":     "gauge",
 	"redis_security_acl_log_lost_events_total":                "counter",
 	"redis_security_acl_log_source_events":                    "gauge",
+	"redis_security_commandlog_entries":                       "gauge",
+	"redis_security_commandlog_events_total":                  "counter",
+	"redis_security_commandlog_last_event_timestamp_seconds":  "gauge",
+	"redis_security_commandlog_max_length":                    "gauge",
+	"redis_security_commandlog_enabled":                       "gauge",
+	"redis_security_commandlog_slow_threshold_seconds":        "gauge",
+	"redis_security_commandlog_large_threshold_bytes":         "gauge",
 }
 
 // nondeterministic families are checked on their own: before 7.2 the last
@@ -166,10 +191,11 @@ var familyTypes = map[string]string{
 // families are checked by TestSampleVulnerabilities (the exact CVE sets are
 // written out in the vuln package's tests).
 var nondeterministic = map[string]bool{
-	"redis_security_acl_log_last_event_timestamp_seconds": true,
-	"redis_security_vulnerability":                        true,
-	"redis_security_known_vulnerabilities":                true,
-	"redis_security_version_end_of_life":                  true,
+	"redis_security_acl_log_last_event_timestamp_seconds":    true,
+	"redis_security_commandlog_last_event_timestamp_seconds": true,
+	"redis_security_vulnerability":                           true,
+	"redis_security_known_vulnerabilities":                   true,
+	"redis_security_version_end_of_life":                     true,
 }
 
 func allFamilies() []string {
@@ -437,9 +463,30 @@ var sampleExpectations = map[string]string{
 	"redis-7.4":  serverInfo("redis", "7.4.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24382") + aclLogMaxLength + aclLog + aclLogLost,
 	"valkey-8.0": serverInfo("valkey", "8.0.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("24636") + aclLogMaxLength + aclLog + aclLogLost,
 	"redis-8.0":  serverInfo("redis", "8.0.6") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("39029") + aclLogMaxLength + aclLog + aclLogLost + moduleVectorset,
-	"valkey-8.1": serverInfo("valkey", "8.1.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("36039") + aclLogMaxLength + aclLog + aclLogLost,
-	"valkey-9.1": serverInfo("valkey", "9.1.2") + infoCommon + evicted + aclDenied + aclDeniedDB + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("45833") + aclLogMaxLength + aclLog + aclLogLost + moduleLua,
+	"valkey-8.1": serverInfo("valkey", "8.1.1") + infoCommon + evicted + aclDenied + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("36039") + aclLogMaxLength + aclLog + aclLogLost + commandLog,
+	"valkey-9.1": serverInfo("valkey", "9.1.2") + infoCommon + evicted + aclDenied + aclDeniedDB + bufferDisconnections + aclUsers + aclChannels70 + configCommon + enableNo + listeners("45833") + aclLogMaxLength + aclLog + aclLogLost + moduleLua + commandLog,
 }
+
+// commandLog: the recordings' COMMANDLOG (Valkey 8.1+) after one large
+// request, one large reply and two slow commands (a CONFIG SET and an
+// AUTH), the slow log then switched off (threshold -1) and 1,024-byte
+// request and reply thresholds; the timestamps are the recordings'.
+const commandLog = `
+		redis_security_commandlog_entries{type="slow"} 2
+		redis_security_commandlog_entries{type="large-request"} 1
+		redis_security_commandlog_entries{type="large-reply"} 1
+		redis_security_commandlog_events_total{type="slow"} 2
+		redis_security_commandlog_events_total{type="large-request"} 1
+		redis_security_commandlog_events_total{type="large-reply"} 1
+		redis_security_commandlog_max_length{type="slow"} 128
+		redis_security_commandlog_max_length{type="large-request"} 128
+		redis_security_commandlog_max_length{type="large-reply"} 128
+		redis_security_commandlog_enabled{type="slow"} 0
+		redis_security_commandlog_enabled{type="large-request"} 1
+		redis_security_commandlog_enabled{type="large-reply"} 1
+		redis_security_commandlog_large_threshold_bytes{type="large-request"} 1024
+		redis_security_commandlog_large_threshold_bytes{type="large-reply"} 1024
+`
 
 // Redis 8 lists its built-in vector sets as a module, Valkey 9 its Lua
 // engine: no module was loaded.

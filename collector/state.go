@@ -15,6 +15,8 @@ type State struct {
 	aclLog          *acllog.Tracker
 	commands        *commandState
 	clients         *clientsState
+	// commandLog carries COMMANDLOG's event counts (see commandlog.go).
+	commandLog commandLogState
 	// aclUsers caches the acl collector's per-user series (see
 	// commandState.emitted).
 	aclUsers map[string]userSeries

@@ -68,7 +68,9 @@ var versionMetrics = map[string]bool{"vulnerability": true, "known_vulnerabiliti
 // offlineScrapers are the collectors whose inputs a file can give.
 // acllog is among them for acllog-max-len; its ACL LOG request is answered
 // "needs a running server" and that error is not a warning.
-var offlineScrapers = map[string]bool{"info": true, "config": true, "acl": true, "acllog": true, "commands": true}
+// commandlog is among them for its settings; its COMMANDLOG requests are
+// answered the same way.
+var offlineScrapers = map[string]bool{"info": true, "config": true, "acl": true, "acllog": true, "commands": true, "commandlog": true}
 
 // ParseServerVersion parses --server-version: "7.2.4" and "redis:7.2.4" are
 // Redis, "valkey:8.1.1" Valkey.
@@ -271,6 +273,8 @@ var causes = map[string][]string{
 	"no_idle_timeout":              {"timeout"},
 	"maxmemory_unlimited":          {"maxmemory"},
 	"acl_log_disabled":             {"acllog-max-len"},
+	"commandlog_disabled": {"commandlog-execution-slower-than", "slowlog-log-slower-than", "commandlog-slow-execution-max-len", "slowlog-max-len",
+		"commandlog-request-larger-than", "commandlog-large-request-max-len", "commandlog-reply-larger-than", "commandlog-large-reply-max-len"},
 }
 
 // userChecks are located at the definition of their first user.

@@ -226,3 +226,43 @@ func TestAuditLocations(t *testing.T) {
 		t.Errorf("files %v, want main.conf and acl.conf", r.Files)
 	}
 }
+
+// TestAuditCommandLog: on Valkey 8.1+ COMMANDLOG's settings are audited,
+// SLOWLOG's old names included (aliases there); on Redis the check is not
+// evaluated and the new names are refused, as the server would.
+func TestAuditCommandLog(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"defaults.conf": "bind 127.0.0.1\n",
+		"off.conf":      "bind 127.0.0.1\ncommandlog-reply-larger-than -1\nslowlog-max-len 0\n",
+		"redis.conf":    "bind 127.0.0.1\ncommandlog-reply-larger-than -1\n",
+	})
+	p := func(n string) string { return filepath.Join(dir, n) }
+	if f, ok := byCheck(audit(t, p("defaults.conf"), "valkey:8.1.1", ""))["commandlog_disabled"]; !ok || f.Failed {
+		t.Errorf("defaults on Valkey 8.1: evaluated=%v failed=%v, want a pass", ok, f.Failed)
+	}
+	r := audit(t, p("off.conf"), "valkey:9.1.2", "")
+	f, ok := byCheck(r)["commandlog_disabled"]
+	var objects []string
+	for _, o := range f.Objects {
+		objects = append(objects, o.Name)
+	}
+	if !ok || !f.Failed || strings.Join(objects, "|") != "commandlog-reply-larger-than < 0|commandlog-slow-execution-max-len 0" {
+		t.Errorf("off.conf on Valkey 9.1: evaluated=%v failed=%v objects %q", ok, f.Failed, objects)
+	}
+	if f.Location == nil || f.Location.Line != 3 {
+		t.Errorf("located at %+v, want off.conf:3 (the last deciding directive)", f.Location)
+	}
+	if len(r.Warnings) > 0 {
+		t.Errorf("warnings: %q", r.Warnings)
+	}
+	r = audit(t, p("redis.conf"), "redis:8.0.6", "")
+	if _, ok := byCheck(r)["commandlog_disabled"]; ok {
+		t.Error("commandlog_disabled evaluated for Redis")
+	}
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "commandlog-reply-larger-than does not exist on redis 8.0.6") {
+		t.Errorf("warnings %q, want one for commandlog-reply-larger-than", r.Warnings)
+	}
+	if _, ok := byCheck(audit(t, p("defaults.conf"), "valkey:8.0.1", ""))["commandlog_disabled"]; ok {
+		t.Error("commandlog_disabled evaluated for Valkey 8.0")
+	}
+}

@@ -59,6 +59,8 @@ type paramSince struct{ redis, valkey string }
 var (
 	always  = paramSince{}
 	since70 = paramSince{redis: "7.0"}
+	// commandLog: Valkey 8.1 made SLOWLOG's settings aliases of its own.
+	commandLog = paramSince{redis: "never", valkey: "8.1"}
 )
 
 // defaults are the values CONFIG GET returns for an absent directive, read
@@ -94,6 +96,13 @@ var defaults = map[string]struct {
 	"replica-read-only":          {"yes", always},
 	"acllog-max-len":             {"128", always},
 	"maxclients":                 {"10000", always},
+	// COMMANDLOG, Valkey 8.1+ (integers only: no unit suffixes).
+	"commandlog-execution-slower-than":  {"10000", commandLog},
+	"commandlog-slow-execution-max-len": {"128", commandLog},
+	"commandlog-request-larger-than":    {"1048576", commandLog},
+	"commandlog-large-request-max-len":  {"128", commandLog},
+	"commandlog-reply-larger-than":      {"1048576", commandLog},
+	"commandlog-large-reply-max-len":    {"128", commandLog},
 }
 
 // aliases are older names of parameters (the last directive of either name
@@ -101,6 +110,14 @@ var defaults = map[string]struct {
 var aliases = map[string]string{
 	"slave-read-only": "replica-read-only",
 	"slaveof":         "replicaof",
+}
+
+// commandLogAliases are the slow log's older names on Valkey 8.1+, where
+// they set COMMANDLOG's slow type (elsewhere they are SLOWLOG's own, which
+// no check reads).
+var commandLogAliases = map[string]string{
+	"slowlog-log-slower-than": "commandlog-execution-slower-than",
+	"slowlog-max-len":         "commandlog-slow-execution-max-len",
 }
 
 func (s *server) has(p paramSince) bool {
@@ -140,6 +157,9 @@ func newServer(conf *redisconf.Config, flavor redisinfo.Flavor, version redisinf
 	for _, d := range conf.Directives {
 		name := d.Name
 		if a, ok := aliases[name]; ok {
+			name = a
+		}
+		if a, ok := commandLogAliases[name]; ok && s.has(commandLog) {
 			name = a
 		}
 		switch name {

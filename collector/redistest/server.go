@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
@@ -30,6 +31,22 @@ func Binary(tb testing.TB) string {
 		tb.Fatalf("redis-server not found (install Debian's redis-server, or run make test, which does): %v", err)
 	}
 	return p
+}
+
+// HasCommandLog reports whether the server binary bin has COMMANDLOG
+// (Valkey 8.1+), from its --version ("Valkey server v=8.1.1 sha=...").
+func HasCommandLog(tb testing.TB, bin string) bool {
+	tb.Helper()
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		tb.Fatalf("%s --version: %v", bin, err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) < 3 || fields[0] != "Valkey" || !strings.HasPrefix(fields[2], "v=") {
+		return false
+	}
+	v, err := redisinfo.ParseVersion(strings.TrimPrefix(fields[2], "v="))
+	return err == nil && v.AtLeast(8, 1)
 }
 
 // Server is a redis-server process on loopback, stopped at the end of the test.
@@ -89,7 +106,10 @@ type Options struct {
 	Sentinel bool
 }
 
-// Start starts redis-server with the base config plus conf.
+// Start starts redis-server with the base config plus conf. On Valkey 8.1+
+// the exporter's least-privileged rules in conf (collector.LeastPrivilegeRules)
+// get collector.CommandLogRules too, as the README asks for those servers
+// (older ones refuse them): a test writes the rules once for every server.
 func Start(tb testing.TB, conf string) *Server {
 	tb.Helper()
 	return StartWith(tb, Options{Config: conf})
@@ -99,6 +119,10 @@ func Start(tb testing.TB, conf string) *Server {
 func StartWith(tb testing.TB, o Options) *Server {
 	tb.Helper()
 	bin := Binary(tb)
+	conf := o.Config
+	if strings.Contains(conf, collector.LeastPrivilegeRules) && HasCommandLog(tb, bin) {
+		conf = strings.ReplaceAll(conf, collector.LeastPrivilegeRules, collector.LeastPrivilegeRules+" "+collector.CommandLogRules)
+	}
 	dir := o.Dir
 	if dir == "" {
 		dir = tb.TempDir()
@@ -134,7 +158,7 @@ func StartWith(tb testing.TB, o Options) *Server {
 		if v, ok := directive(o.Config, "tls-port"); ok {
 			s.TLSPort, _ = strconv.Atoi(v)
 		}
-		if err := os.WriteFile(s.ConfigFile, []byte(base+o.Config+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(s.ConfigFile, []byte(base+conf+"\n"), 0o600); err != nil {
 			tb.Fatal(err)
 		}
 		os.Remove(s.LogFile)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
 func TestStartAndRestart(t *testing.T) {
@@ -104,5 +106,16 @@ func TestStartSentinel(t *testing.T) {
 	}
 	if got := s.Do("", "", "INFO", "server").(string); !strings.Contains(got, "redis_mode:sentinel") && !strings.Contains(got, "server_mode:sentinel") { // Valkey 8: server_mode
 		t.Fatal("not a Sentinel")
+	}
+}
+
+// HasCommandLog, read from the binary's --version, agrees with the
+// running server's INFO.
+func TestHasCommandLogMatchesServer(t *testing.T) {
+	s := Start(t, "")
+	id := s.Identity("", "")
+	want := id.Flavor == redisinfo.FlavorValkey && id.Version.AtLeast(8, 1)
+	if got := HasCommandLog(t, Binary(t)); got != want {
+		t.Errorf("HasCommandLog = %v for %v %v", got, id.Flavor, id.Version)
 	}
 }

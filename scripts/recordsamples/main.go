@@ -6,6 +6,11 @@
 //	go run ./scripts/recordsamples -server /path/to/valkey-server \
 //		-out collector/testdata/samples/valkey-9.1 -aclrule-out collector/internal/aclrule/testdata/valkey-9.1
 //
+// -only PREFIX writes only the files whose name starts with PREFIX (the
+// server still runs the whole scenario): -only commandlog adds the COMMANDLOG
+// replies of Valkey 8.1+ to an existing recording without touching its
+// other files, whose ports and counters the tests name.
+//
 // The server runs on a free loopback port in a temporary directory and is
 // stopped afterwards. Replies are read off a raw connection, so the files
 // hold the server's bytes, not a client's re-encoding.
@@ -49,18 +54,19 @@ func main() {
 	server := flag.String("server", "", "redis-server or valkey-server binary")
 	out := flag.String("out", "", "directory for the collectors' .resp files (collector/testdata/samples/NAME)")
 	aclruleOut := flag.String("aclrule-out", "", "directory for ACL DRYRUN and COMMAND INFO (collector/internal/aclrule/testdata/NAME)")
+	only := flag.String("only", "", "write only the files whose name starts with this prefix")
 	flag.Parse()
 	if *server == "" || *out == "" || *aclruleOut == "" {
 		fmt.Fprintln(os.Stderr, "usage: recordsamples -server BIN -out DIR -aclrule-out DIR")
 		os.Exit(2)
 	}
-	if err := record(*server, *out, *aclruleOut); err != nil {
+	if err := record(*server, *out, *aclruleOut, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "recordsamples:", err)
 		os.Exit(1)
 	}
 }
 
-func record(server, out, aclruleOut string) error {
+func record(server, out, aclruleOut, only string) error {
 	dir, err := os.MkdirTemp("", "recordsamples")
 	if err != nil {
 		return err
@@ -152,7 +158,66 @@ func record(server, out, aclruleOut string) error {
 		if f.aclrule {
 			dir = aclruleOut
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.name+".resp"), reply, 0o644); err != nil {
+		if err := write(dir, f.name, reply, only); err != nil {
+			return err
+		}
+	}
+	return recordCommandLog(c, r, out, only)
+}
+
+func write(dir, name string, reply []byte, only string) error {
+	if !strings.HasPrefix(name, only) {
+		return nil
+	}
+	return os.WriteFile(filepath.Join(dir, name+".resp"), reply, 0o644)
+}
+
+// commandLogParams are Valkey 8.1's COMMANDLOG settings.
+var commandLogParams = []string{"commandlog-execution-slower-than", "commandlog-slow-execution-max-len",
+	"commandlog-request-larger-than", "commandlog-large-request-max-len",
+	"commandlog-reply-larger-than", "commandlog-large-reply-max-len"}
+
+// recordCommandLog records COMMANDLOG on servers that have it (Valkey
+// 8.1+; nothing is written elsewhere), after an entry of each type: a
+// 2,000-byte SET over a 1,024-byte request threshold, the GET of it over
+// the same reply threshold, and, with every command logged as slow, an
+// AUTH (which the log shows redacted). The slow log is then switched off
+// (threshold -1), so the recorded settings are not the defaults.
+func recordCommandLog(c io.Writer, r *bufio.Reader, out, only string) error {
+	if reply, err := roundTrip(c, r, false, "COMMANDLOG", "LEN", "slow"); err != nil {
+		return err
+	} else if reply[0] == '-' {
+		return nil // no COMMANDLOG on this server
+	}
+	payload := strings.Repeat("a", 2000)
+	steps := [][]string{
+		{"CONFIG", "SET", "commandlog-request-larger-than", "1024", "commandlog-reply-larger-than", "1024"},
+		{"SET", "app:payload", payload},
+		{"GET", "app:payload"},
+		{"CONFIG", "SET", "commandlog-execution-slower-than", "0"},
+		{"AUTH", "default", "s3cret-default"},
+		{"CONFIG", "SET", "commandlog-execution-slower-than", "-1"},
+	}
+	for _, st := range steps {
+		if _, err := roundTrip(c, r, true, st...); err != nil {
+			return fmt.Errorf("%s: %w", st[0], err) // never the arguments: a password
+		}
+	}
+	type file struct {
+		name string
+		args []string
+	}
+	files := []file{{"commandlog_config", append([]string{"CONFIG", "GET"}, commandLogParams...)}}
+	for _, t := range []string{"slow", "large-request", "large-reply"} {
+		files = append(files, file{"commandlog_len_" + t, []string{"COMMANDLOG", "LEN", t}},
+			file{"commandlog_get_" + t, []string{"COMMANDLOG", "GET", "128", t}})
+	}
+	for _, f := range files {
+		reply, err := roundTrip(c, r, true, f.args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		if err := write(out, f.name, reply, only); err != nil {
 			return err
 		}
 	}
