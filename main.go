@@ -143,7 +143,7 @@ func newApp(cfg *config) *kingpin.Application {
 	app.Flag("clients.every-n-scrapes", "Read CLIENT LIST only every n-th scrape and report the last counts in between.").
 		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_EVERY_N_SCRAPES").Default(strconv.Itoa(cfg.options.ClientsEveryN)).IntVar(&cfg.options.ClientsEveryN)
 
-	app.Flag("acl.list-max-age", "Reuse the last ACL LIST reply this long while INFO commandstats counts no ACL SETUSER, ACL DELUSER, ACL LOAD or CONFIG SET and the server did not restart (Redis 7.0+, Valkey; a counted change re-reads it in the same scrape); 0 reads ACL LIST every scrape.").
+	app.Flag("acl.list-max-age", "Reuse the last ACL LIST reply (of 64+ users) and CONFIG GET reply this long while INFO commandstats counts no ACL SETUSER, ACL DELUSER, ACL LOAD or CONFIG SET and the server did not restart (Redis 7.0+, Valkey; a counted change re-reads them in the same scrape); 0 reads both every scrape.").
 		Envar("REDIS_SECURITY_EXPORTER_ACL_LIST_MAX_AGE").Default(exporter.DefaultACLListMaxAge.String()).StringVar(&cfg.aclListMaxAgeS)
 
 	app.Flag("tls.ca-file", "PEM CA certificates that verify the server of a rediss:// address (default: the system's roots). Re-read for every new connection.").

@@ -168,7 +168,7 @@ func (p *Plan) calls(withInfo bool) []Call {
 		params = append(params, n)
 	}
 	sort.Strings(params)
-	if len(params) > 0 {
+	if len(params) > 0 && !(withInfo && p.configReuse()) { // reused unless this INFO shows a change (settleConfig)
 		if enc == EncodingModern {
 			args := make([]any, 0, 2+len(params))
 			args = append(args, "CONFIG", "GET")
@@ -263,5 +263,5 @@ func (p *Plan) Covers(q *Plan) bool {
 	}
 	// A plan that reuses ACL LIST does not serve one that must read it
 	// (the server restarted).
-	return !p.aclListReuse() || q.aclListReuse()
+	return (!p.aclListReuse() || q.aclListReuse()) && (!p.configReuse() || q.configReuse())
 }

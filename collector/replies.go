@@ -54,6 +54,9 @@ type Replies struct {
 	// be kept; aclListStale when the reused reply is outdated and a
 	// follow-up must read it (see acllist.go).
 	aclFresh, aclListStale bool
+	// configStale is set when the reused CONFIG GET reply is outdated and
+	// a follow-up must read it (see configreuse.go).
+	configStale bool
 }
 
 // NewReplies pairs the calls of a plan with their results (same order and
@@ -71,10 +74,11 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 		commands:  map[string]Result{},
 		denied:    map[string]bool{},
 	}
-	aclSent := false
+	aclSent, configSent := false, false
 	for i, c := range calls {
 		res := results[i]
 		aclSent = aclSent || (c.kind == callCommand && c.key == aclListKey)
+		configSent = configSent || c.kind == callConfig
 		r.denied[c.Name] = r.denied[c.Name] || IsDenied(res.Err)
 		switch c.kind {
 		case callInfo:
@@ -87,6 +91,7 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 	}
 	if len(calls) > 0 && calls[0].kind == callInfo { // a main plan, not a follow-up
 		r.settleACLList(p, aclSent)
+		r.settleConfig(p, configSent)
 	}
 	// Parameters the server did not return do not exist on its version (or
 	// build: tls-* without TLS support). That is not an error.
@@ -164,6 +169,7 @@ func (r *Replies) Merge(o *Replies) {
 	for k, v := range o.configErr {
 		r.configErr[k] = v
 	}
+	r.mergeConfig(o)
 	for k, v := range o.commands {
 		r.commands[k] = v
 	}
@@ -186,6 +192,9 @@ func (r *Replies) NewFollowUpPlan() *Plan {
 	if r.aclListStale {
 		p.Command("ACL", "LIST")
 	}
+	if r.configStale {
+		p.Config(r.state.configCache.params...)
+	}
 	return p
 }
 
@@ -204,6 +213,9 @@ func (r *Replies) Info() (*redisinfo.Info, error) {
 // have it; err is set when the CONFIG GET that should return it failed.
 func (r *Replies) Config(name string) (value string, ok bool, err error) {
 	name = strings.ToLower(name)
+	if r.configStale {
+		return "", false, errConfigStale
+	}
 	if err := r.configErr[name]; err != nil {
 		return "", false, fmt.Errorf("CONFIG GET %s: %w", name, err)
 	}

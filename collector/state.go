@@ -22,6 +22,8 @@ type State struct {
 	aclUsers map[string]userSeries
 	// aclCache is the last ACL LIST reply (see acllist.go).
 	aclCache aclListCache
+	// configCache is the last CONFIG GET reply (see configreuse.go).
+	configCache configCache
 	// aclOut is the acl collector's output for a reused parse of it.
 	aclOut aclOutput
 	// vulns are the CVEs matched for the server's version.

@@ -62,9 +62,9 @@ func TestACLListReuse(t *testing.T) {
 	// only the every-scrape target read ACL LIST.
 	step := func(what string) map[string]float64 {
 		t.Helper()
-		before := commandCalls(t, admin, "acl|list")
+		before, configBefore := commandCalls(t, admin, "acl|list"), commandCalls(t, admin, "config|get")
 		got := comparable(scrape(t, reused, 10*time.Second))
-		mid := commandCalls(t, admin, "acl|list")
+		mid, configMid := commandCalls(t, admin, "acl|list"), commandCalls(t, admin, "config|get")
 		want := comparable(scrape(t, every, 10*time.Second))
 		after := commandCalls(t, admin, "acl|list")
 		if after-mid != 1 {
@@ -82,11 +82,12 @@ func TestACLListReuse(t *testing.T) {
 		}
 		t.Logf("%s: the reusing target sent ACL LIST %d times", what, mid-before)
 		got["acl_list_calls"] = float64(mid - before)
+		got["config_get_calls"] = float64(configMid - configBefore)
 		return got
 	}
 	for i := 0; i < 3; i++ {
-		if got := step("steady"); got["acl_list_calls"] != 0 {
-			t.Fatalf("steady scrape %d read ACL LIST", i)
+		if got := step("steady"); got["acl_list_calls"] != 0 || got["config_get_calls"] != 0 {
+			t.Fatalf("steady scrape %d read ACL LIST %v times, CONFIG GET %v times", i, got["acl_list_calls"], got["config_get_calls"])
 		}
 	}
 	changes := []struct {
@@ -99,20 +100,23 @@ func TestACLListReuse(t *testing.T) {
 		{"changed user", []any{"ACL", "SETUSER", "app", "+@all"}, `redis_security_acl_user_unrestricted{scope="commands",user="app"}`, 1},
 		{"deleted user", []any{"ACL", "DELUSER", "intruder"}, `redis_security_acl_user_nopass{user="intruder"}`, absent},
 		{"CONFIG SET requirepass", []any{"CONFIG", "SET", "requirepass", "new-admin-pw"}, `redis_security_acl_user_nopass{user="default"}`, 0},
+		// CONFIG GET is reused with ACL LIST, and read again on CONFIG SET.
+		{"CONFIG SET protected-mode", []any{"CONFIG", "SET", "protected-mode", "no"}, `redis_security_protected_mode_enabled`, 0},
+		{"CONFIG SET timeout", []any{"CONFIG", "SET", "timeout", "300"}, `redis_security_idle_timeout_seconds`, 300},
 	}
 	for _, c := range changes {
 		if err := admin.Do(ctx, c.do...).Err(); err != nil {
 			t.Fatalf("%s: %v", c.what, err)
 		}
 		got := step(c.what)
-		if got["acl_list_calls"] != 1 {
-			t.Errorf("%s: ACL LIST read %v times, want once", c.what, got["acl_list_calls"])
+		if got["acl_list_calls"] != 1 || got["config_get_calls"] != 1 {
+			t.Errorf("%s: ACL LIST read %v times, CONFIG GET %v times, want once each", c.what, got["acl_list_calls"], got["config_get_calls"])
 		}
 		if v, ok := got[c.key]; (c.want == absent && ok) || (c.want != absent && (!ok || v != c.want)) {
 			t.Errorf("%s: %s = %v (present %v), want %v", c.what, c.key, v, ok, c.want)
 		}
-		if got := step(c.what + ", then steady"); got["acl_list_calls"] != 0 {
-			t.Errorf("%s: the scrape after the change read ACL LIST again", c.what)
+		if got := step(c.what + ", then steady"); got["acl_list_calls"] != 0 || got["config_get_calls"] != 0 {
+			t.Errorf("%s: the scrape after the change read ACL LIST or CONFIG GET again", c.what)
 		}
 	}
 
