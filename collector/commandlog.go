@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -19,7 +21,7 @@ var (
 	commandLogEntriesDesc = newDesc("commandlog_entries",
 		"Entries in Valkey's COMMANDLOG now, per type (slow, large-request, large-reply).", "type")
 	commandLogEventsDesc = newDesc("commandlog_events_total",
-		"Commands COMMANDLOG logged since the server started, per type: the newest entry's id + 1 (ids count every entry, also those trimmed or reset since). Absent while the log is empty and no earlier scrape of this server run saw an entry.",
+		"Commands COMMANDLOG logged since the server started, per type: the newest entry's id + 1 (ids count every entry, also those trimmed or reset since). Absent while COMMANDLOG GET fails, and while the log is empty and no earlier scrape of this server run saw an entry.",
 		"type")
 	commandLogLastEventDesc = newDesc("commandlog_last_event_timestamp_seconds",
 		"Time of the newest COMMANDLOG entry per type (absent while the log is empty).", "type")
@@ -81,8 +83,10 @@ func (CommandLog) Plan(p *Plan) {
 	st := &p.State().commandLog
 	for _, t := range commandlog.Types {
 		p.Config(commandLogSettings[t][0], commandLogSettings[t][1])
-		if !st.deniedOn(f.Server.RunID) {
+		if !st.refused("commandlog|len", f.Server.RunID) {
 			p.Command("COMMANDLOG", "LEN", t)
+		}
+		if !st.refused("commandlog|get", f.Server.RunID) {
 			p.Command("COMMANDLOG", "GET", "1", t)
 		}
 	}
@@ -96,25 +100,34 @@ func (CommandLog) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
+// commandLogDeniedRetry is how long a refused COMMANDLOG command is not
+// sent again when ACL LIST is not read (the acl and acllog collectors off,
+// or ACL LIST refused too), so a grant cannot be seen there.
+const commandLogDeniedRetry = time.Hour
+
 // commandLogState carries each type's event count within one server run:
 // an emptied log (COMMANDLOG RESET, or a max length lowered to 0) has no
 // id to count from, yet its count has not gone back.
 type commandLogState struct {
 	runID  string
 	events map[string]float64
-	// denied are the COMMANDLOG commands refused to the exporter's user
-	// on server run deniedRunID, with ACL LIST as it was then (deniedACL,
-	// a fingerprint; 0 unknown). They are not sent again until the run or
-	// ACL LIST changes: a user without CommandLogRules then causes one ACL
-	// denial, not one a scrape, in the ACL LOG and the counters the
-	// exporter's own alerts watch.
+	// denied are the COMMANDLOG commands ("commandlog|get", "commandlog|len")
+	// refused to the exporter's user on server run deniedRunID at deniedAt,
+	// with ACL LIST as it was then (deniedACL, a fingerprint; 0 unknown).
+	// They are not sent again until the run or ACL LIST changes (or, with
+	// ACL LIST unknown, commandLogDeniedRetry has passed): a user without
+	// CommandLogRules then causes one ACL denial, not one a scrape, in the
+	// ACL LOG and the counters the exporter's own alerts watch.
 	denied      []string
 	deniedRunID string
 	deniedACL   uint64
+	deniedAt    time.Time
 }
 
-func (s *commandLogState) deniedOn(runID string) bool {
-	return len(s.denied) > 0 && s.deniedRunID == runID
+// refused reports whether command was refused on run runID and is not to
+// be sent.
+func (s *commandLogState) refused(command, runID string) bool {
+	return s.deniedRunID == runID && slices.Contains(s.denied, command)
 }
 
 // Scrape implements Scraper.
@@ -130,46 +143,59 @@ func (CommandLog) Scrape(r *Replies, send Send, logger log.Logger) error {
 		st.runID, st.events = runID, map[string]float64{}
 	}
 	var errs []error
-	skipped := st.deniedOn(runID) && !r.Requested("COMMANDLOG", "LEN", "slow")
-	if skipped {
-		for _, c := range st.denied {
-			r.MarkDenied(c) // still a blind spot
+	// Commands not sent because they were refused before: still a blind
+	// spot; asked again once ACL LIST (or the run) changed.
+	var skipped []string
+	for _, c := range []string{"commandlog|len", "commandlog|get"} {
+		if st.refused(c, runID) && !r.requestedName(c) {
+			skipped = append(skipped, c)
+			r.MarkDenied(c)
 		}
-		errs = append(errs, fmt.Errorf("COMMANDLOG is refused to the exporter's user (grant %s); not sent again until ACL LIST or the server run changes", CommandLogRules))
-		if fp, ok := aclFingerprint(r); ok && fp != st.deniedACL {
-			st.denied = nil // the ACL changed: the next scrape asks again
+	}
+	if len(skipped) > 0 {
+		errs = append(errs, fmt.Errorf("%s refused to the exporter's user (grant %s); not sent again until ACL LIST or the server run changes",
+			strings.ToUpper(strings.Join(skipped, ", ")), CommandLogRules))
+		fp, ok := aclFingerprint(r)
+		if (ok && fp != st.deniedACL) || (!ok && time.Since(st.deniedAt) >= commandLogDeniedRetry) {
+			st.denied = nil // the next scrape asks again
 		}
 	}
 	var denied []string
+	deny := func(c string, err error) {
+		if IsDenied(err) && !slices.Contains(denied, c) {
+			denied = append(denied, c)
+		}
+	}
 	for _, t := range commandlog.Types {
-		if !skipped {
+		if r.Requested("COMMANDLOG", "LEN", t) {
 			if v, err := r.Command("COMMANDLOG", "LEN", t); err != nil {
 				errs = append(errs, err)
-				if IsDenied(err) && !slices.Contains(denied, "commandlog|len") {
-					denied = append(denied, "commandlog|len")
-				}
+				deny("commandlog|len", err)
 			} else if n, err := commandlog.ParseLen(v); err != nil {
 				errs = append(errs, fmt.Errorf("type %s: %w", t, err))
 			} else {
 				e.gauge(commandLogEntriesDesc, float64(n), t)
 			}
-
+		}
+		if r.Requested("COMMANDLOG", "GET", "1", t) {
 			if v, err := r.Command("COMMANDLOG", "GET", "1", t); err != nil {
 				errs = append(errs, err)
-				if IsDenied(err) && !slices.Contains(denied, "commandlog|get") {
-					denied = append(denied, "commandlog|get")
-				}
+				deny("commandlog|get", err)
 			} else if entries, err := commandlog.Parse(v); err != nil {
 				errs = append(errs, fmt.Errorf("type %s: %w", t, err))
-			} else if len(entries) > 0 {
-				// ids only grow within a run; max keeps the counter
-				// monotonic should a server ever answer otherwise.
-				st.events[t] = max(st.events[t], float64(entries[0].ID)+1)
-				e.gauge(commandLogLastEventDesc, float64(entries[0].Timestamp), t)
+			} else {
+				if len(entries) > 0 {
+					// ids only grow within a run; max keeps the counter
+					// monotonic should a server ever answer otherwise.
+					st.events[t] = max(st.events[t], float64(entries[0].ID)+1)
+					e.gauge(commandLogLastEventDesc, float64(entries[0].Timestamp), t)
+				}
+				// Only from a log read this scrape: a count carried
+				// while reads fail would look current and flat.
+				if n, ok := st.events[t]; ok {
+					e.counter(commandLogEventsDesc, n, t)
+				}
 			}
-		}
-		if n, ok := st.events[t]; ok {
-			e.counter(commandLogEventsDesc, n, t)
 		}
 
 		threshold, thresholdOK, err := commandLogSetting(r, commandLogSettings[t][0])
@@ -195,9 +221,17 @@ func (CommandLog) Scrape(r *Replies, send Send, logger log.Logger) error {
 		}
 	}
 	if len(denied) > 0 {
-		st.denied, st.deniedRunID = denied, runID
+		if st.deniedRunID != runID {
+			st.denied = nil
+		}
+		for _, c := range denied {
+			if !slices.Contains(st.denied, c) {
+				st.denied = append(st.denied, c)
+			}
+		}
+		st.deniedRunID, st.deniedAt = runID, time.Now()
 		st.deniedACL, _ = aclFingerprint(r)
-		level.Warn(logger).Log("msg", "the exporter's user may not run COMMANDLOG: not sent again until ACL LIST or the server run changes", "grant", CommandLogRules)
+		level.Warn(logger).Log("msg", "the exporter's user may not run COMMANDLOG: not sent again until ACL LIST or the server run changes", "refused", strings.Join(denied, ","), "grant", CommandLogRules)
 	}
 	return errors.Join(errs...)
 }

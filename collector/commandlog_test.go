@@ -29,6 +29,8 @@ type commandLogServer struct {
 	length map[string]int64
 	config map[string]string
 	deny   map[string]bool
+	// malformed answers GET with an entry whose id is a client's string.
+	malformed bool
 }
 
 func (s commandLogServer) answer(c collector.Call) collector.Result {
@@ -39,6 +41,9 @@ func (s commandLogServer) answer(c collector.Call) collector.Result {
 	case "commandlog|len":
 		return collector.Result{Value: s.length[c.Args[2].(string)]}
 	case "commandlog|get":
+		if s.malformed {
+			return collector.Result{Value: []any{[]any{"attacker-name", int64(1), int64(2), []any{"SET", "203.0.113.9"}, "203.0.113.9:4000", "attacker-name"}}}
+		}
 		id, ok := s.newest[c.Args[3].(string)]
 		if !ok {
 			return collector.Result{Value: []any{}}
@@ -142,6 +147,9 @@ func TestCommandLog(t *testing.T) {
 				`commandlog_events_total{type="large-reply"}`:                 10,
 				`commandlog_last_event_timestamp_seconds{type="large-reply"}`: 1796596222,
 			}, wantErr: "NOPERM"},
+		{name: "malformed entry: no client data in the error", version: "8.1.1",
+			server: commandLogServer{config: defaultCommandLogConfig, malformed: true},
+			want:   defaults, wantErr: "field 0 is string"},
 		{name: "odd setting", version: "8.1.1",
 			server:  commandLogServer{config: withConfig("commandlog-reply-larger-than", "1mb")},
 			want:    with(nil, `commandlog_enabled{type="large-reply"}`, `commandlog_large_threshold_bytes{type="large-reply"}`),
@@ -234,15 +242,17 @@ func TestSampleCommandLogTimestamps(t *testing.T) {
 }
 
 // A user without CommandLogRules is refused COMMANDLOG once per server run
-// and ACL: the exporter stops sending it (each refusal is an ACL LOG entry
-// and an acl_denied count), keeps the blind spot in scrape_command_denied,
-// and asks again after ACL LIST changed.
+// and ACL: the exporter stops sending what was refused (each refusal is an
+// ACL LOG entry and an acl_denied count), keeps the blind spot in
+// scrape_command_denied, stops reporting the event count it can no longer
+// read, and asks again after ACL LIST changed.
 func TestCommandLogDeniedAskedAgainAfterACLChange(t *testing.T) {
 	st := collector.NewState()
 	facts := valkeyFacts(t, "8.1.1", "run-1")
-	srv := commandLogServer{config: defaultCommandLogConfig, deny: map[string]bool{"commandlog|get": true, "commandlog|len": true}}
-	aclLine := "user exporter on #hash -@all +info"
-	scrape := func() (sent []string, denied map[string]bool, err error) {
+	srv := commandLogServer{config: defaultCommandLogConfig, newest: map[string]int64{"slow": 4}}
+	aclLine := "user exporter on #hash -@all +info " + collector.CommandLogRules
+	const events = `commandlog_events_total{type="slow"}`
+	scrape := func() (sent []string, got map[string]float64, denied map[string]bool, err error) {
 		t.Helper()
 		p := collector.NewPlan(facts)
 		p.UseState(st)
@@ -262,36 +272,48 @@ func TestCommandLogDeniedAskedAgainAfterACLChange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = scrapeMap(t, collector.CommandLog{}, r)
+		got, err = scrapeMap(t, collector.CommandLog{}, r)
 		denied = map[string]bool{}
 		for _, d := range r.DeniedCommands() {
 			denied[d.Command] = d.Denied
 		}
-		return sent, denied, err
+		return sent, got, denied, err
 	}
 	has := func(calls []string, name string) bool { return slices.Contains(calls, name) }
 
-	sent, denied, err := scrape()
-	if !has(sent, "commandlog|get") || !denied["commandlog|get"] || !denied["commandlog|len"] || !collector.IsDenied(err) {
-		t.Fatalf("first scrape: sent %v, denied %v, err %v", sent, denied, err)
+	if _, got, _, err := scrape(); err != nil || got[events] != 5 {
+		t.Fatalf("granted: %s = %v, err %v", events, got[events], err)
+	}
+	// The grant is revoked: GET only.
+	aclLine = "user exporter on #hash -@all +info +commandlog|len"
+	srv.deny = map[string]bool{"commandlog|get": true}
+	sent, got, denied, err := scrape()
+	if !has(sent, "commandlog|get") || !denied["commandlog|get"] || denied["commandlog|len"] || !collector.IsDenied(err) {
+		t.Fatalf("first refused scrape: sent %v, denied %v, err %v", sent, denied, err)
+	}
+	if _, ok := got[events]; ok {
+		t.Errorf("%s still reported once GET is refused", events)
 	}
 	for i := 0; i < 2; i++ {
-		sent, denied, err = scrape()
-		if has(sent, "commandlog|get") || has(sent, "commandlog|len") {
-			t.Errorf("refused COMMANDLOG sent again: %v", sent)
+		sent, got, denied, err = scrape()
+		if has(sent, "commandlog|get") || !has(sent, "commandlog|len") {
+			t.Errorf("after the refusal: sent %v, want LEN without GET", sent)
 		}
-		if !denied["commandlog|get"] || !denied["commandlog|len"] || err == nil {
+		if !denied["commandlog|get"] || denied["commandlog|len"] || err == nil {
 			t.Errorf("blind spot not reported: denied %v, err %v", denied, err)
 		}
+		if _, ok := got[events]; ok || got[`commandlog_entries{type="slow"}`] != 0 {
+			t.Errorf("after the refusal: %v", got)
+		}
 	}
-	// The operator grants the rules: ACL LIST changes.
+	// The operator grants the rules again: ACL LIST changes.
 	aclLine = "user exporter on #hash -@all +info " + collector.CommandLogRules
 	srv.deny = nil
-	if sent, _, _ = scrape(); has(sent, "commandlog|get") {
-		t.Errorf("COMMANDLOG sent before the scrape that saw the ACL change: %v", sent)
+	if sent, _, _, _ = scrape(); has(sent, "commandlog|get") {
+		t.Errorf("COMMANDLOG GET sent before the scrape that saw the ACL change: %v", sent)
 	}
-	sent, denied, err = scrape()
-	if !has(sent, "commandlog|get") || denied["commandlog|get"] || err != nil {
-		t.Errorf("after the ACL change: sent %v, denied %v, err %v", sent, denied, err)
+	sent, got, denied, err = scrape()
+	if !has(sent, "commandlog|get") || denied["commandlog|get"] || err != nil || got[events] != 5 {
+		t.Errorf("after the ACL change: sent %v, denied %v, err %v, %s = %v", sent, denied, err, events, got[events])
 	}
 }

@@ -77,7 +77,7 @@ var errConfigStale = errors.New("CONFIG GET: the reused reply is outdated (a CON
 // mergeConfig takes a follow-up round's CONFIG GET reply in place of the
 // outdated one, and remembers it with the stamp of this scrape's INFO.
 func (r *Replies) mergeConfig(o *Replies) {
-	if !r.configStale || (len(o.config) == 0 && len(o.configErr) == 0) {
+	if !r.configStale || !o.configSent {
 		return
 	}
 	r.configStale = false

@@ -57,6 +57,7 @@ func TestConfigReuse(t *testing.T) {
 		return out
 	}
 	facts := collector.Facts{}
+	var mainSent []string // the calls of the last scrape's main round
 	scrape := func() (main *collector.Replies, merged *collector.Replies) {
 		t.Helper()
 		sent = nil
@@ -69,6 +70,7 @@ func TestConfigReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		mainSent = slices.Clone(sent)
 		facts = r.Facts()
 		if fp := r.NewFollowUpPlan(); !fp.Empty() {
 			main = r
@@ -111,7 +113,9 @@ func TestConfigReuse(t *testing.T) {
 	if main == nil {
 		t.Fatal("no follow-up round after a counted CONFIG SET")
 	}
-	if v := timeout(r); v != "300" || slices.Index(sent, "config|get") < slices.Index(sent, "info") {
+	// The main round (INFO first, ACL LIST and CONFIG GET reused) has no
+	// CONFIG GET; the follow-up has.
+	if v := timeout(r); v != "300" || slices.Index(sent, "config|get") < slices.Index(sent, "info") || slices.Contains(mainSent, "config|get") {
 		t.Errorf("after CONFIG SET: timeout %q, calls %v; want 300 read in the follow-up", v, sent)
 	}
 	if _, _, err := main.Config("timeout"); err != nil {
@@ -141,9 +145,35 @@ func TestConfigReuse(t *testing.T) {
 		t.Errorf("the stale error reads as a server's reply: %v", err)
 	}
 
-	// A restart reads CONFIG GET again in the same scrape.
-	server.runID = "run-2"
-	if main, r = scrape(); main == nil || timeout(r) != "300" {
+	// A restart with the same counts (the config file changed) reads
+	// CONFIG GET again in the same scrape.
+	server.configSets = 1
+	scrape() // settles on the counts of the last read
+	server.runID, server.timeout = "run-2", "60"
+	if main, r = scrape(); main == nil || timeout(r) != "60" {
 		t.Errorf("after a restart: follow-up %v, calls %v", main != nil, sent)
+	}
+
+	// A server that answers CONFIG GET with nothing (a proxy hiding the
+	// parameters): after a counted change the follow-up's empty reply is
+	// taken, not waited for.
+	hidden := answer
+	answer = func(calls []collector.Call) []collector.Result {
+		out := hidden(calls)
+		for i, c := range calls {
+			if c.Name == "config|get" {
+				out[i] = collector.Result{Value: []any{}}
+			}
+		}
+		return out
+	}
+	for i := 0; i < 2; i++ {
+		scrape()
+	}
+	server.configSets = 3
+	if _, r = scrape(); true {
+		if _, ok, err := r.Config("timeout"); ok || err != nil {
+			t.Errorf("an empty follow-up reply: ok %v, err %v; want the parameter absent", ok, err)
+		}
 	}
 }

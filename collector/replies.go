@@ -55,8 +55,9 @@ type Replies struct {
 	// follow-up must read it (see acllist.go).
 	aclFresh, aclListStale bool
 	// configStale is set when the reused CONFIG GET reply is outdated and
-	// a follow-up must read it (see configreuse.go).
-	configStale bool
+	// a follow-up must read it; configSent when these replies hold a
+	// CONFIG GET, whatever it returned (see configreuse.go).
+	configStale, configSent bool
 }
 
 // NewReplies pairs the calls of a plan with their results (same order and
@@ -93,6 +94,7 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 		r.settleACLList(p, aclSent)
 		r.settleConfig(p, configSent)
 	}
+	r.configSent = configSent
 	// Parameters the server did not return do not exist on its version (or
 	// build: tls-* without TLS support). That is not an error.
 	return r, nil
@@ -255,6 +257,13 @@ func (r *Replies) DeniedCommands() []CommandDenial {
 type CommandDenial struct {
 	Command string
 	Denied  bool
+}
+
+// requestedName reports whether a command of this name ("commandlog|get")
+// was sent this scrape, whatever its arguments.
+func (r *Replies) requestedName(name string) bool {
+	_, ok := r.denied[name]
+	return ok
 }
 
 // Requested reports whether the command was sent this scrape (in the plan
