@@ -110,3 +110,61 @@ func ms(t *testing.T) []prometheus.Metric {
 	t.Helper()
 	return []prometheus.Metric{prometheus.MustNewConstMetric(authRequiredDesc, prometheus.GaugeValue, 1)}
 }
+
+// TestFindingsMemo: a scrape whose series the checks read are all the
+// previous scrape's objects gets the previous findings without an index
+// (the same slice); a replaced series the checks do not read keeps them; a
+// replaced one they read, or a certificate entering the warning window
+// with the time alone, evaluates again.
+func TestFindingsMemo(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	g := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	certDesc := prometheus.NewDesc("redis_security_tls_certificate_not_after_timestamp_seconds", "", []string{"subject", "serial"}, nil)
+	unread := prometheus.NewDesc("redis_security_connected_clients", "", nil, nil)
+	ms := []prometheus.Metric{g(tlsEnabledDesc, 1), g(unread, 3),
+		g(certDesc, float64(now.Add(certificateExpiryWarning+time.Hour).Unix()), "CN=x", "1")}
+	for i := 0; i < indexMemoMin; i++ {
+		ms = append(ms, g(aclUserEnabledDesc, 1, fmt.Sprintf("u%04d", i)), g(aclUserNopassDesc, 0, fmt.Sprintf("u%04d", i)))
+	}
+	verdict := func(fs []Finding, id string) (failed, ok bool) {
+		for _, f := range fs {
+			if f.ID == id {
+				return f.Failed, true
+			}
+		}
+		return false, false
+	}
+	st := NewState()
+	first := EvaluateScrape(st, ms, now)
+	again := EvaluateScrape(st, ms, now.Add(time.Minute))
+	if &again[0] != &first[0] {
+		t.Error("unchanged series: the findings were evaluated again")
+	}
+	ms[1] = g(unread, 4) // a series no check reads
+	if fs := EvaluateScrape(st, ms, now.Add(2*time.Minute)); &fs[0] != &first[0] {
+		t.Error("a replaced series no check reads: the findings were evaluated again")
+	}
+	ms[10] = g(aclUserNopassDesc, 1, "u0003") // u0003 is now nopass
+	fs := EvaluateScrape(st, ms, now.Add(3*time.Minute))
+	if f, _ := verdict(fs, "user_nopass"); !f || &fs[0] == &first[0] {
+		t.Errorf("a replaced series the checks read: user_nopass failed=%v, evaluated again %v", f, &fs[0] != &first[0])
+	}
+	if f, ok := verdict(fs, "tls_certificate_expiring"); !ok || f {
+		t.Fatalf("certificate 14 days + 1 hour from expiry: failed=%v evaluated=%v", f, ok)
+	}
+	fs = EvaluateScrape(st, ms, now.Add(2*time.Hour)) // same series, inside the window now
+	if f, _ := verdict(fs, "tls_certificate_expiring"); !f {
+		t.Error("the certificate entered the warning window but the old verdict was kept")
+	}
+	ids := func(fs []Finding) (out []string) {
+		for _, f := range fs {
+			out = append(out, fmt.Sprint(f.ID, f.Failed))
+		}
+		return out
+	}
+	if !reflect.DeepEqual(ids(fs), ids(Evaluate(ms, now.Add(2*time.Hour)))) {
+		t.Error("memoised findings differ from a fresh evaluation")
+	}
+}
