@@ -1,9 +1,9 @@
 package collector
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,22 +236,19 @@ func (CommandLog) Scrape(r *Replies, send Send, logger log.Logger) error {
 	return errors.Join(errs...)
 }
 
-// aclFingerprint hashes this scrape's ACL LIST reply (ok false when it was
-// not read): whether the ACL changed since an earlier scrape.
+// aclFingerprint sums this scrape's ACL LIST (ok false when it was not
+// read) from the per-user line hashes the acl collectors' shared parse
+// already holds: whether the ACL changed since an earlier scrape.
 func aclFingerprint(r *Replies) (uint64, bool) {
-	v, err := r.Command("ACL", "LIST")
-	lines, ok := v.([]any)
-	if err != nil || !ok {
+	a, err := r.aclList()
+	if err != nil {
 		return 0, false
 	}
-	h := fnv.New64a()
-	for _, l := range lines {
-		if s, ok := l.(string); ok {
-			h.Write([]byte(s))
-		}
-		h.Write([]byte{0})
+	var fp uint64
+	for _, sum := range a.lines { // SHA-256 of each line: order-free XOR of their prefixes
+		fp ^= binary.LittleEndian.Uint64([]byte(sum))
 	}
-	return h.Sum64() | 1, true // never 0, the unknown fingerprint
+	return fp | 1, true // never 0, the unknown fingerprint
 }
 
 // commandLogSetting reads an integer commandlog-* parameter. ok is false

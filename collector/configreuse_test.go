@@ -58,7 +58,9 @@ func TestConfigReuse(t *testing.T) {
 	}
 	facts := collector.Facts{}
 	var mainSent []string // the calls of the last scrape's main round
-	scrape := func() (main *collector.Replies, merged *collector.Replies) {
+	// mainRound sends the plan of the acl and config collectors' requests
+	// and returns its replies, before any follow-up round.
+	mainRound := func() *collector.Replies {
 		t.Helper()
 		sent = nil
 		p := collector.NewPlan(facts)
@@ -71,6 +73,11 @@ func TestConfigReuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		mainSent = slices.Clone(sent)
+		return r
+	}
+	scrape := func() (main *collector.Replies, merged *collector.Replies) {
+		t.Helper()
+		r := mainRound()
 		facts = r.Facts()
 		if fp := r.NewFollowUpPlan(); !fp.Empty() {
 			main = r
@@ -128,15 +135,7 @@ func TestConfigReuse(t *testing.T) {
 	// The follow-up that should read the new values does not run: the
 	// main round's replies say so rather than report nothing.
 	server.configSets = 2
-	p := collector.NewPlan(facts)
-	p.UseState(st)
-	p.Command("ACL", "LIST")
-	p.Config("timeout", "maxmemory", "tls-port")
-	calls := p.Calls()
-	stale, err := collector.NewReplies(p, calls, answer(calls))
-	if err != nil {
-		t.Fatal(err)
-	}
+	stale := mainRound()
 	if _, ok, err := stale.Config("tls-port"); ok || err == nil {
 		t.Errorf("an outdated reply without its follow-up: ok %v, err %v; want an error", ok, err)
 	}
