@@ -627,7 +627,7 @@ func TestSampleVulnerabilities(t *testing.T) {
 		{"redis-7.0", 17, "1"},
 		{"redis-7.2", 14, "0"},
 		{"redis-7.4", 14, "0"},
-		{"valkey-8.0", 13, "0"},
+		{"valkey-8.0", 16, "0"},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			_, r := sampleReplies(t, tc.version)

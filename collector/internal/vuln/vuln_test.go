@@ -75,13 +75,13 @@ var sampleWant = map[string]struct {
 	}},
 	// Valkey 8.0.1 fixes the 2024-10 wave; Valkey 8.0.2 (46981, 51741),
 	// 8.0.3 (21605), 8.0.4 (32023, 48367), 8.0.6 (Lua wave), 8.0.7 (67733,
-	// 21863), 8.0.10 (56684, 63639) are later. The May 2026 wave lists no
-	// Valkey 8.0 fix (not found), so it is not matched.
+	// 21863), 8.0.9 (the May 2026 wave: 23479, 23631, 25243; 8.0.8 was
+	// revoked), 8.0.10 (56684, 63639) are later.
 	"valkey-8.0": {redisinfo.FlavorValkey, "8.0.1", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
-		"CVE-2025-49844", "CVE-2025-67733", "CVE-2026-21863", "CVE-2026-56684",
-		"CVE-2026-63639",
+		"CVE-2025-49844", "CVE-2025-67733", "CVE-2026-21863", "CVE-2026-23479",
+		"CVE-2026-23631", "CVE-2026-25243", "CVE-2026-56684", "CVE-2026-63639",
 	}},
 }
 
@@ -268,13 +268,18 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorValkey, "9.0.5", "CVE-2026-63639", false, ""},
 		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-63639", true, "9.1.1"},
 		{redisinfo.FlavorValkey, "9.1.1", "CVE-2026-63639", false, ""},
-		// The May 2026 wave on Valkey: 9.0.4 fixes it; 9.1.0 GA shipped
-		// with the fix; 7.2, 8.0, 8.1 are not matched (no first-hand
-		// release note found: a known false negative, see the notes).
+		// The May 2026 wave on Valkey: 7.2.13, 8.0.9 (8.0.8 was revoked
+		// and is matched), 8.1.7 and 9.0.4 fix it; 9.1.0 GA shipped with
+		// the fix.
 		{redisinfo.FlavorValkey, "9.0.3", "CVE-2026-23479", true, "9.0.4"},
 		{redisinfo.FlavorValkey, "9.0.4", "CVE-2026-23479", false, ""},
 		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-23479", false, ""},
-		{redisinfo.FlavorValkey, "8.1.6", "CVE-2026-23479", false, ""},
+		{redisinfo.FlavorValkey, "8.1.6", "CVE-2026-23479", true, "8.1.7"},
+		{redisinfo.FlavorValkey, "8.1.7", "CVE-2026-23479", false, ""},
+		{redisinfo.FlavorValkey, "8.0.8", "CVE-2026-25243", true, "8.0.9"},
+		{redisinfo.FlavorValkey, "8.0.9", "CVE-2026-25243", false, ""},
+		{redisinfo.FlavorValkey, "7.2.12", "CVE-2026-23631", true, "7.2.13"},
+		{redisinfo.FlavorValkey, "7.2.13", "CVE-2026-23631", false, ""},
 		// Redis 6.2 for the May wave: Redis's advisory table (6.2.22), not
 		// the CVE record's ">= 7.2.0"; -23631 starts at 7.0.0.
 		{redisinfo.FlavorRedis, "6.2.21", "CVE-2026-23479", true, "6.2.22"},
@@ -446,9 +451,9 @@ func TestCNAScores(t *testing.T) {
 		"CVE-2025-21605": {7.5, "3.1", SeverityHigh, false}, // Redis 7.2.8 not confirmed
 		"CVE-2025-67733": {8.5, "3.1", SeverityHigh, true},  // not Red Hat's 7.1
 		"CVE-2026-21863": {7.5, "3.1", SeverityHigh, true},
-		"CVE-2026-23479": {7.7, "4.0", SeverityHigh, false},   // Valkey 7.2/8.0/8.1 fixes not found
-		"CVE-2026-25243": {7.7, "4.0", SeverityHigh, false},   // idem
-		"CVE-2026-23631": {6.1, "4.0", SeverityMedium, false}, // idem
+		"CVE-2026-23479": {7.7, "4.0", SeverityHigh, true},
+		"CVE-2026-25243": {7.7, "4.0", SeverityHigh, true},
+		"CVE-2026-23631": {6.1, "4.0", SeverityMedium, true},
 		"CVE-2026-56684": {7.5, "3.1", SeverityHigh, true},
 		"CVE-2026-63639": {8.8, "3.1", SeverityHigh, true},
 	}
