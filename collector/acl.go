@@ -130,7 +130,7 @@ func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
 		}
 		us := userSeries{key: key}
 		emit := func(d *prometheus.Desc, v float64, labels ...string) {
-			m := newGauge(d, v, labels...)
+			m := sharedGauge(d, v, labels...)
 			send(m)
 			us.metrics = append(us.metrics, m)
 		}

@@ -127,12 +127,6 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, nil)
 }
 
-// newGauge builds a gauge, for collectors that keep their own per-user
-// series between scrapes (the others send through an emitter).
-func newGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues(labels)...)
-}
-
 // labelValues makes label values taken from the server exportable. A label
 // value must be valid UTF-8 (MustNewConstMetric panics otherwise), but Redis
 // accepts any bytes in user names, paths and module names, so whoever may

@@ -307,7 +307,7 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 				continue
 			}
 			v := allowed && available[n] && gate
-			m := newGauge(commandAllowedDesc, boolValue(v), u.Name, n)
+			m := sharedGauge(commandAllowedDesc, boolValue(v), u.Name, n)
 			send(m)
 			e.metrics = append(e.metrics, m)
 			if v {

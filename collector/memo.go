@@ -61,13 +61,7 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 		for i := range labels {
 			k.labels[i] = strings.Clone(labels[i])
 		}
-		n := len(labels)
-		ls := internLabels(k, func() []*dto.LabelPair {
-			var pb dto.Metric
-			_ = prometheus.MustNewConstMetric(d, typ, v, labelValues(k.labels[:n])...).Write(&pb)
-			return pb.Label
-		})
-		e = &memoEntry{metric: &memoMetric{desc: d, labels: ls}}
+		e = &memoEntry{metric: &memoMetric{desc: d, labels: sharedLabels(k, typ, v, len(labels))}}
 		if mm.series == nil {
 			mm.series = map[memoKey]*memoEntry{}
 		}
@@ -76,6 +70,33 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 	*e = memoEntry{bits: bits, typ: typ, used: true,
 		metric: &memoMetric{desc: d, labels: e.metric.labels, value: v, typ: typ}}
 	return e.metric
+}
+
+// sharedLabels returns the label set of series k (of n label values, which
+// must not reference a reply: the table may keep k) that the targets share,
+// built as client_golang builds a const metric's and checked as
+// NewConstMetric checks it when no target has it yet.
+func sharedLabels(k memoKey, typ prometheus.ValueType, v float64, n int) *labelSet {
+	return internLabels(k, func() []*dto.LabelPair {
+		var pb dto.Metric
+		_ = prometheus.MustNewConstMetric(k.desc, typ, v, labelValues(k.labels[:n])...).Write(&pb)
+		return pb.Label
+	})
+}
+
+// sharedGauge builds a gauge whose label pairs are shared with the other
+// targets' same series, for collectors that keep their own per-user series
+// between scrapes (acl, commands): a pooled /probe target keeps dozens of
+// them per user, each of which would otherwise hold its own label pairs.
+func sharedGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	if len(labels) > len(memoKey{}.labels) {
+		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues(labels)...)
+	}
+	k := memoKey{desc: d}
+	for i := range labels {
+		k.labels[i] = strings.Clone(labels[i])
+	}
+	return &memoMetric{desc: d, labels: sharedLabels(k, prometheus.GaugeValue, v, len(labels)), value: v, typ: prometheus.GaugeValue}
 }
 
 // sweep forgets the series not sent since the last sweep: a setting whose

@@ -16,16 +16,17 @@ import (
 )
 
 // BenchmarkProbe is one steady-state /probe request as Prometheus sends it
-// (Accept-Encoding: gzip), round robin over 20 pooled targets (4 servers,
-// each at 5 loopback addresses), with the exporter's default settings:
-// exporter CPU and allocations per probe, and the heap each pooled target
-// keeps (heap-KiB/target, after a GC, without what targets share).
+// (Accept-Encoding: gzip), round robin over 200 pooled targets (20 servers,
+// each at 10 loopback addresses: the scripted benchmark's fleet), with the
+// exporter's default settings: exporter CPU and allocations per probe, and
+// the heap each pooled target keeps (heap-KiB/target, after two GCs, so
+// that pooled buffers are gone too, without what targets share).
 func BenchmarkProbe(b *testing.B) {
 	var targets []string
-	for i := 0; i < 4; i++ {
-		srv := redistest.StartWith(b, redistest.Options{Config: "bind 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5\n" +
+	for i := 0; i < 20; i++ {
+		srv := redistest.StartWith(b, redistest.Options{Config: "bind 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.9 127.0.0.10\n" +
 			fmt.Sprintf("user default on >admin-pw ~* &* +@all\n"+exporterACL, "exporter-pw")})
-		for a := 1; a <= 5; a++ {
+		for a := 1; a <= 10; a++ {
 			targets = append(targets, fmt.Sprintf("127.0.0.%d:%d", a, srv.Port))
 		}
 	}
@@ -63,6 +64,7 @@ modules:
 	}
 	var heapBefore runtime.MemStats
 	runtime.GC()
+	runtime.GC() // the first leaves sync.Pools in their victim caches
 	runtime.ReadMemStats(&heapBefore)
 	for i := 0; i < 10; i++ { // warm every target's caches
 		for _, t := range targets {
@@ -70,6 +72,7 @@ modules:
 		}
 	}
 	var heapAfter runtime.MemStats
+	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&heapAfter)
 	b.ReportAllocs()
