@@ -37,6 +37,8 @@ type commandState struct {
 	// rename-command only changes with a restart.
 	infoRunID string
 	info      map[string]aclrule.CommandInfo
+	// table holds info (its table.info) alive in the shared tables.
+	table *commandTable
 	// perms caches, per user, the DRYRUN answers for one version of the
 	// user's ACL LIST line on one run of the server.
 	perms map[string]userPerms
@@ -214,7 +216,8 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 		if err != nil {
 			return err
 		}
-		st.info, st.infoRunID = info, facts.Server.RunID
+		st.table = shareCommandTable(info)
+		st.info, st.infoRunID = st.table.info, facts.Server.RunID
 	} else if st.info == nil || st.infoRunID != facts.Server.RunID {
 		return err
 	}

@@ -100,3 +100,34 @@ func TestIndexReadsMemoMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedGauge: the per-user series the acl and commands collectors keep
+// share their label sets with every other target's (and the memo's) same
+// series, and write what a const gauge writes.
+func TestSharedGauge(t *testing.T) {
+	var memo metricMemo
+	viaMemo := memo.metric(commandAllowedDesc, prometheus.GaugeValue, 1, []string{"app", "flushall"}).(*memoMetric)
+	a := sharedGauge(commandAllowedDesc, 1, "app", "flushall").(*memoMetric)
+	b := sharedGauge(commandAllowedDesc, 0, "app", "flushall").(*memoMetric)
+	if a.labels != b.labels || a.labels != viaMemo.labels {
+		t.Error("the same series of two targets holds two label sets")
+	}
+	if other := sharedGauge(commandAllowedDesc, 1, "\xff", "flushall").(*memoMetric); other.labels == a.labels {
+		t.Error("another user's series got the same label set")
+	}
+	for _, tc := range []struct {
+		v      float64
+		labels []string
+	}{{1, []string{"app", "flushall"}}, {0, []string{"\xff", "config"}}} {
+		var got, want dto.Metric
+		if err := sharedGauge(commandAllowedDesc, tc.v, tc.labels...).Write(&got); err != nil {
+			t.Fatal(err)
+		}
+		if err := prometheus.MustNewConstMetric(commandAllowedDesc, prometheus.GaugeValue, tc.v, labelValues(tc.labels)...).Write(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("shared gauge writes %v, a const gauge %v", got.String(), want.String())
+		}
+	}
+}

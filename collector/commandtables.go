@@ -1,0 +1,111 @@
+package collector
+
+import (
+	"hash/maphash"
+	"maps"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"weak"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
+)
+
+// Every server of one version and set of modules answers the commands
+// collector's COMMAND INFO alike, and a pooled /probe target kept its own
+// parse of it (about 13 KiB: the categories of each dangerous command and
+// subcommand). The parses are shared instead: a table lives as long as some
+// target's state holds it (weak pointers, as the label sets), and a new parse
+// equal to a live table is replaced by that table. Tables are never modified
+// once shared.
+
+// commandTable is a shared COMMAND INFO parse.
+type commandTable struct {
+	info map[string]aclrule.CommandInfo
+}
+
+var commandTables struct {
+	mu     sync.Mutex
+	byHash map[uint64][]weak.Pointer[commandTable]
+}
+
+// commandTableSeed keys the tables' hashes; equal hashes are compared in
+// full, so a collision costs a comparison, never a wrong table.
+var commandTableSeed = maphash.MakeSeed()
+
+// shareCommandTable returns the live table equal to info, or a new table of
+// info when none is.
+func shareCommandTable(info map[string]aclrule.CommandInfo) *commandTable {
+	h := hashCommandInfo(info)
+	commandTables.mu.Lock()
+	defer commandTables.mu.Unlock()
+	for _, wp := range commandTables.byHash[h] {
+		if t := wp.Value(); t != nil && equalCommandInfo(t.info, info) {
+			return t
+		}
+	}
+	if commandTables.byHash == nil {
+		commandTables.byHash = map[uint64][]weak.Pointer[commandTable]{}
+	}
+	t := &commandTable{info: info}
+	commandTables.byHash[h] = append(commandTables.byHash[h], weak.Make(t))
+	runtime.AddCleanup(t, forgetCommandTables, h)
+	return t
+}
+
+// forgetCommandTables drops the collected tables of hash h.
+func forgetCommandTables(h uint64) {
+	commandTables.mu.Lock()
+	defer commandTables.mu.Unlock()
+	live := slices.DeleteFunc(commandTables.byHash[h], func(wp weak.Pointer[commandTable]) bool { return wp.Value() == nil })
+	if len(live) == 0 {
+		delete(commandTables.byHash, h)
+		return
+	}
+	commandTables.byHash[h] = live
+}
+
+func hashCommandInfo(info map[string]aclrule.CommandInfo) uint64 {
+	var h maphash.Hash
+	h.SetSeed(commandTableSeed)
+	str := func(s string) {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	for _, name := range sortedKeys(info) {
+		ci := info[name]
+		str(name)
+		str(ci.Name)
+		for _, c := range ci.Categories {
+			str(c)
+		}
+		h.WriteByte(1)
+		for _, sub := range sortedKeys(ci.Subcommands) {
+			str(sub)
+			for _, c := range ci.Subcommands[sub] {
+				str(c)
+			}
+			h.WriteByte(2)
+		}
+		h.WriteByte(3)
+	}
+	return h.Sum64()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func equalCommandInfo(a, b map[string]aclrule.CommandInfo) bool {
+	return maps.EqualFunc(a, b, func(x, y aclrule.CommandInfo) bool {
+		return x.Name == y.Name && slices.Equal(x.Categories, y.Categories) &&
+			maps.EqualFunc(x.Subcommands, y.Subcommands, func(p, q []string) bool { return slices.Equal(p, q) }) &&
+			(x.Subcommands == nil) == (y.Subcommands == nil)
+	})
+}

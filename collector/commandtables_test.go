@@ -1,0 +1,63 @@
+package collector
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
+)
+
+func commandTablesLen() int {
+	commandTables.mu.Lock()
+	defer commandTables.mu.Unlock()
+	n := 0
+	for _, wps := range commandTables.byHash {
+		n += len(wps)
+	}
+	return n
+}
+
+// TestShareCommandTable: equal COMMAND INFO parses of two targets are one
+// table; a parse that differs in any part (a category, a subcommand, its
+// categories) is a table of its own; a table no target holds leaves the
+// shared tables.
+func TestShareCommandTable(t *testing.T) {
+	parse := func() map[string]aclrule.CommandInfo {
+		return map[string]aclrule.CommandInfo{
+			"flushall": {Name: "flushall", Categories: []string{"@keyspace", "@write", "@slow", "@dangerous"}},
+			"config": {Name: "config", Categories: []string{"@slow"}, Subcommands: map[string][]string{
+				"set": {"@admin", "@slow", "@dangerous"}, "get": {"@admin", "@slow", "@dangerous"}}},
+		}
+	}
+	before := commandTablesLen()
+	base := shareCommandTable(parse())
+	if again := shareCommandTable(parse()); again != base {
+		t.Error("two equal parses are two tables")
+	}
+	for name, change := range map[string]func(map[string]aclrule.CommandInfo){
+		"a command's category": func(m map[string]aclrule.CommandInfo) {
+			m["flushall"] = aclrule.CommandInfo{Name: "flushall", Categories: []string{"@keyspace", "@write", "@slow"}}
+		},
+		"a subcommand's category": func(m map[string]aclrule.CommandInfo) { m["config"].Subcommands["set"] = []string{"@admin"} },
+		"a subcommand less":       func(m map[string]aclrule.CommandInfo) { delete(m["config"].Subcommands, "get") },
+		"a command less":          func(m map[string]aclrule.CommandInfo) { delete(m, "flushall") },
+		"a renamed command":       func(m map[string]aclrule.CommandInfo) { m["flushall2"] = m["flushall"]; delete(m, "flushall") },
+	} {
+		m := parse()
+		change(m)
+		if got := shareCommandTable(m); got == base || !equalCommandInfo(got.info, m) {
+			t.Errorf("%s: got the table of another parse", name)
+		}
+	}
+	runtime.KeepAlive(base)
+	base = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for commandTablesLen() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tables no target holds stay shared", commandTablesLen())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
