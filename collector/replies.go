@@ -117,6 +117,9 @@ func (r *Replies) setInfo(res Result) {
 		r.info = nil
 		return
 	}
+	if r.state != nil {
+		srv.RunID = r.state.ownRunID(srv.RunID)
+	}
 	r.facts = Facts{Known: true, Server: srv}
 }
 

@@ -1,6 +1,10 @@
 package collector
 
-import "github.com/redis-security/redis_security_exporter/collector/internal/acllog"
+import (
+	"strings"
+
+	"github.com/redis-security/redis_security_exporter/collector/internal/acllog"
+)
 
 // State is what the collectors remember about one target between scrapes:
 // counters the exporter maintains (ACL LOG events) and caches of what only
@@ -33,6 +37,19 @@ type State struct {
 	// index is what the findings' index read from the last scrape's
 	// metrics (see indexMemo).
 	index indexMemo
+	// runID is the server's run_id as a string of its own (see ownRunID).
+	runID string
+}
+
+// ownRunID returns id, a substring of an INFO reply, as a string of its
+// own, the same one while the run lasts. The facts and the caches keep the
+// run id across scrapes, and a substring would keep the whole reply it was
+// cut from (some 4 KiB per pooled /probe target) alive with it.
+func (s *State) ownRunID(id string) string {
+	if id != s.runID {
+		s.runID = strings.Clone(id)
+	}
+	return s.runID
 }
 
 // NewState returns an empty state.
