@@ -43,7 +43,8 @@ if [ -n "$(git status --porcelain -- . ":(exclude)$out" 2>/dev/null)" ]; then
 fi
 
 "$go" build -o .build/benchrun ./scripts/benchrun
+"$go" build -o .build/benchfloor ./scripts/benchfloor
 echo "bench: scripted benchmark against redis-server (BENCH_SCRAPES=${BENCH_SCRAPES:-1000}, BENCH_RSS_SCRAPES=${BENCH_RSS_SCRAPES:-10000})"
-.build/benchrun -exporter "./$binary" ${gobench:+-gobench "$gobench"} -revision "$revision" -out "$out"
+.build/benchrun -exporter "./$binary" -floor .build/benchfloor ${gobench:+-gobench "$gobench"} -revision "$revision" -out "$out"
 # The profile section is measured by hand (pprof): kept across runs.
 cat scripts/bench-profiles.md >>"$out"

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,6 +82,18 @@ type probeResult struct {
 	rssStart              int64
 	rssBefore             int64
 	heapBefore, heapAfter float64
+
+	// floor is scripts/benchfloor on the same schedule (nil: not measured).
+	floor *floorResult
+}
+
+// floorResult is what the floor cost on the /probe scenario's schedule.
+type floorResult struct {
+	commands      int // per probe, in one pipeline
+	scrapes       int
+	cpu           time.Duration // per probe
+	cpuShare      float64
+	rssStart, rss int64
 }
 
 func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
@@ -123,7 +140,8 @@ func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
 	}
 
 	h.log("probe: round trips through counting proxies in front of %d targets", probeRTTargets)
-	if err := h.countProbeRoundTrips(cfgFile, servers, binds, pr.result); err != nil {
+	steadyRequest, err := h.countProbeRoundTrips(cfgFile, servers, binds, pr.result)
+	if err != nil {
 		return nil, fmt.Errorf("probe round trips: %w", err)
 	}
 
@@ -332,6 +350,13 @@ func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
 		pr.laddrsMin, pr.laddrsMax = min(pr.laddrsMin, laddrs), max(pr.laddrsMax, laddrs)
 	}
 
+	if h.floorBin != "" {
+		h.log("probe: the floor (%s) on the same schedule", filepath.Base(h.floorBin))
+		if pr.floor, err = h.probeFloor(client, steadyRequest, targets, offsets, measured.body, pwFile); err != nil {
+			return nil, fmt.Errorf("probe floor: %w", err)
+		}
+	}
+
 	var problems []string
 	if pr.errors > 0 {
 		problems = append(problems, fmt.Sprintf("%d of %d probes failed, the first: %s", pr.errors, pr.scrapes, pr.firstErr))
@@ -424,10 +449,10 @@ func (h *harness) probeRounds(e *exporterProc, client *http.Client, targets []st
 // target's first probe (connection handshake included), then its steady
 // probes counted one by one. As in the measured run, the first probe is the
 // only warm-up.
-func (h *harness) countProbeRoundTrips(cfgFile string, servers []*redisServer, binds []string, r *result) error {
+func (h *harness) countProbeRoundTrips(cfgFile string, servers []*redisServer, binds []string, r *result) (steadyRequest []byte, err error) {
 	e, err := startExporterWith(h.exporterBin, nil, "--config.file="+cfgFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer e.stop()
 	steady := max(1, h.rtScrapes/probeRTTargets)
@@ -437,7 +462,7 @@ func (h *harness) countProbeRoundTrips(cfgFile string, servers []*redisServer, b
 		_, port, _ := net.SplitHostPort(s.addr)
 		px, err := newCountingProxy(net.JoinHostPort(binds[k%len(binds)], port))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		path := "/probe?" + url.Values{"module": {probeModule}, "target": {px.addr()}}.Encode()
 		probe := func() error {
@@ -451,7 +476,7 @@ func (h *harness) countProbeRoundTrips(cfgFile string, servers []*redisServer, b
 		}
 		if err := probe(); err != nil {
 			px.close()
-			return fmt.Errorf("first probe: %w\n%s", err, e.proc.out.String())
+			return nil, fmt.Errorf("first probe: %w\n%s", err, e.proc.out.String())
 		}
 		r.firstRT = max(r.firstRT, px.roundTrips.Load())
 		r.firstConns = max(r.firstConns, px.conns.Load())
@@ -460,11 +485,14 @@ func (h *harness) countProbeRoundTrips(cfgFile string, servers []*redisServer, b
 			rt0 := px.roundTrips.Load()
 			if err := probe(); err != nil {
 				px.close()
-				return fmt.Errorf("steady probe %d: %w", i+1, err)
+				return nil, fmt.Errorf("steady probe %d: %w", i+1, err)
 			}
 			d := px.roundTrips.Load() - rt0
 			total += d
 			r.steadyRTMax = max(r.steadyRTMax, d)
+		}
+		if k == 0 {
+			steadyRequest = px.lastRequest()
 		}
 		conns += px.conns.Load() - conns0
 		toServer += px.toServer.Load() - toServer0
@@ -477,7 +505,7 @@ func (h *harness) countProbeRoundTrips(cfgFile string, servers []*redisServer, b
 	r.steadyConns = conns
 	r.requestBytes = float64(toServer) / n
 	r.replyBytes = float64(toClient) / n
-	return nil
+	return steadyRequest, nil
 }
 
 // selfMetricsCost reads the exporter's own /metrics twice in a row and
@@ -566,4 +594,94 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// probeFloor measures scripts/benchfloor on the exporter's schedule: it
+// sends each probe the commands the exporter sends in its steady state
+// (request: a steady probe's pipeline, as the counting proxy saw it), in one
+// pipeline over one pooled connection per target,
+// and answers with the exporter's last body. One warm-up interval (the
+// connections), then the exporter's measured intervals.
+func (h *harness) probeFloor(client *http.Client, request []byte, targets []string, offsets []time.Duration, body []byte, pwFile string) (*floorResult, error) {
+	cmds, err := parseRequest(request)
+	if err != nil || len(cmds) == 0 {
+		return nil, fmt.Errorf("the exporter's steady request (%d bytes): %v", len(request), err)
+	}
+	cmdsFile := filepath.Join(h.workDir, "floor-commands.json")
+	bodyFile := filepath.Join(h.workDir, "floor-body.txt")
+	js, _ := json.Marshal(cmds)
+	if err := os.WriteFile(cmdsFile, js, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+		return nil, err
+	}
+	f, err := startExporterWith(h.floorBin, nil, "--user="+exporterUser, "--password-file="+pwFile, "--commands="+cmdsFile, "--body="+bodyFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.stop()
+	fr := &floorResult{commands: len(cmds)}
+	if fr.rssStart, _, err = procMem(f.proc.pid()); err != nil {
+		return nil, err
+	}
+	if warm := h.probeRounds(f, client, targets, offsets, 1, nil); warm.errors > 0 {
+		return nil, fmt.Errorf("warm-up: %d probes failed, the first: %s\n%s", warm.errors, warm.firstErr, f.proc.out.String())
+	}
+	cpu0, err := procCPU(f.proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	run := h.probeRounds(f, client, targets, offsets, h.probeIntervals, nil)
+	if run.errors > 0 {
+		return nil, fmt.Errorf("%d probes failed, the first: %s\n%s", run.errors, run.firstErr, f.proc.out.String())
+	}
+	cpu1, err := procCPU(f.proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	fr.scrapes = len(run.lat)
+	fr.cpu = (cpu1 - cpu0) / time.Duration(fr.scrapes)
+	fr.cpuShare = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
+	if fr.rss, _, err = procMem(f.proc.pid()); err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
+// parseRequest reads a pipeline as a client sends it (RESP arrays of bulk
+// strings) into its commands.
+func parseRequest(b []byte) ([][]string, error) {
+	rd := bufio.NewReader(bytes.NewReader(b))
+	header := func(kind byte) (int, error) {
+		l, err := rd.ReadString('\n')
+		if err != nil || len(l) < 4 || l[0] != kind || !strings.HasSuffix(l, "\r\n") {
+			return 0, fmt.Errorf("want %c: %q", kind, l)
+		}
+		return strconv.Atoi(l[1 : len(l)-2])
+	}
+	var cmds [][]string
+	for {
+		if _, err := rd.Peek(1); err == io.EOF {
+			return cmds, nil
+		}
+		n, err := header('*')
+		if err != nil {
+			return nil, err
+		}
+		cmd := make([]string, n)
+		for i := range cmd {
+			size, err := header('$')
+			if err != nil {
+				return nil, err
+			}
+			arg := make([]byte, size+2)
+			if _, err := io.ReadFull(rd, arg); err != nil || string(arg[size:]) != "\r\n" {
+				return nil, fmt.Errorf("bulk string of %d bytes: %v", size, err)
+			}
+			cmd[i] = string(arg[:size])
+		}
+		cmds = append(cmds, cmd)
+	}
 }

@@ -24,6 +24,10 @@ type countingProxy struct {
 	toServer   atomic.Int64 // bytes
 	toClient   atomic.Int64 // bytes
 
+	// request is what the client sent in the last round trip.
+	reqMu   sync.Mutex
+	request []byte
+
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	open   map[net.Conn]struct{}
@@ -88,9 +92,13 @@ func (p *countingProxy) serve(client net.Conn) {
 		for {
 			n, err := client.Read(buf)
 			if n > 0 {
+				p.reqMu.Lock()
 				if serverSpoke.Swap(false) {
 					p.roundTrips.Add(1)
+					p.request = p.request[:0]
 				}
+				p.request = append(p.request, buf[:n]...)
+				p.reqMu.Unlock()
 				p.toServer.Add(int64(n))
 				if _, werr := server.Write(buf[:n]); werr != nil {
 					break
@@ -130,6 +138,13 @@ func (p *countingProxy) serve(client net.Conn) {
 	delete(p.open, client)
 	delete(p.open, server)
 	p.mu.Unlock()
+}
+
+// lastRequest returns what the client sent in the last round trip.
+func (p *countingProxy) lastRequest() []byte {
+	p.reqMu.Lock()
+	defer p.reqMu.Unlock()
+	return append([]byte(nil), p.request...)
 }
 
 func (p *countingProxy) close() {

@@ -470,7 +470,22 @@ func (r *report) probeSection(b *strings.Builder) {
 		pr.connSamples, fmtRange(pr.connTotalMin, pr.connTotalMax), fmtRange(pr.connPerServerMin, pr.connPerServerMax), pr.connPerTargetMax)
 	p("| CLIENT LIST of every server after the measured intervals | %s connections of the exporter's user per server, on %s local addresses |\n",
 		fmtRange(pr.clientListMin, pr.clientListMax), fmtRange(pr.laddrsMin, pr.laddrsMax))
-	p("| connections the servers accepted during the measured intervals | %d |\n\n", pr.newConns)
+	p("| connections the servers accepted during the measured intervals | %d |\n", pr.newConns)
+	if fl := pr.floor; fl != nil {
+		p("| the floor: `scripts/benchfloor` on the same schedule and targets | %s CPU per probe (%.1f%% of one core, %d probes), RSS %s at start-up, %s after: about %s per pooled target |\n",
+			fmtDur(fl.cpu), 100*fl.cpuShare, fl.scrapes, fmtBytes(float64(fl.rssStart)), fmtBytes(float64(fl.rss)), fmtBytes(float64(fl.rss-fl.rssStart)/float64(pr.targets)))
+		p("| the exporter's own share (exporter less floor) | %s CPU per probe, %s RSS per pooled target |\n",
+			fmtDur(pr.cpu-fl.cpu), fmtBytes(float64(pr.rss-pr.rssStart)/float64(pr.targets)-float64(fl.rss-fl.rssStart)/float64(pr.targets)))
+	}
+	p("\n")
+	if fl := pr.floor; fl != nil {
+		p("The floor is what any Go exporter pays per probe on this machine, at this rate: `scripts/benchfloor` serves /probe with net/http, ")
+		p("keeps one go-redis connection per target (authenticated as the exporter's user), sends each probe the %d commands of a steady probe of the exporter ", fl.commands)
+		p("(as its counting proxy saw them), in one pipeline, discards the replies and answers with the exporter's last body, compressed ")
+		p("once at start-up. It ran after the exporter, on the same targets and schedule: one interval of warm-up, then %d measured. ", pr.intervals)
+		p("Most of its CPU is the Go runtime waking from idle for each probe (the scheduler, its monitor thread, the network poller) and the ")
+		p("system calls of two sockets; the exporter's own share is parsing, collectors, findings, exposition and compressing what changed.\n\n")
+	}
 	p("Each probe sends the same commands as a `/metrics` scrape of the default config (see the by-command table). Redis's time per call ")
 	p("need not be the same: there one server answers scrapes back to back, here each of the %d servers answers a probe now and then, between ", probeServers)
 	p("the others' (the time is the wall time inside the command, caches and scheduling included), and `CLIENT LIST` lists %d clients ", probeAddrs+1)

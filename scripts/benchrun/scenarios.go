@@ -165,13 +165,16 @@ func latencies(d []time.Duration) latencyStats {
 
 type harness struct {
 	exporterBin string
-	redisBin    string
-	workDir     string
-	scrapes     int
-	warmup      int
-	rtScrapes   int
-	rssScrapes  int
-	rssEvery    int
+	// floorBin is scripts/benchfloor, the /probe scenario's floor ("": not
+	// measured).
+	floorBin   string
+	redisBin   string
+	workDir    string
+	scrapes    int
+	warmup     int
+	rtScrapes  int
+	rssScrapes int
+	rssEvery   int
 	// The /probe scenario: the scrape interval and how many of them are
 	// measured after the warm-up interval.
 	probeInterval  time.Duration
