@@ -3,13 +3,11 @@ package collector
 import (
 	"hash/maphash"
 	"maps"
-	"runtime"
 	"slices"
 	"sort"
-	"sync"
-	"weak"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
+	"github.com/redis-security/redis_security_exporter/internal/weakset"
 )
 
 // Every server of one version and set of modules answers the commands
@@ -17,53 +15,25 @@ import (
 // parse of it (about 13 KiB: the categories of each dangerous command and
 // subcommand). The parses are shared instead: a table lives as long as some
 // target's state holds it (weak pointers, as the label sets), and a new parse
-// equal to a live table is replaced by that table. Tables are never modified
-// once shared.
+// equal to a live table is replaced by that table (internal/weakset). Tables
+// are never modified once shared.
 
 // commandTable is a shared COMMAND INFO parse.
 type commandTable struct {
 	info map[string]aclrule.CommandInfo
 }
 
-var commandTables struct {
-	mu     sync.Mutex
-	byHash map[uint64][]weak.Pointer[commandTable]
-}
+var commandTables weakset.Set[commandTable]
 
-// commandTableSeed keys the tables' hashes; equal hashes are compared in
-// full, so a collision costs a comparison, never a wrong table.
+// commandTableSeed keys the tables' hashes (weakset compares in full).
 var commandTableSeed = maphash.MakeSeed()
 
 // shareCommandTable returns the live table equal to info, or a new table of
 // info when none is.
 func shareCommandTable(info map[string]aclrule.CommandInfo) *commandTable {
-	h := hashCommandInfo(info)
-	commandTables.mu.Lock()
-	defer commandTables.mu.Unlock()
-	for _, wp := range commandTables.byHash[h] {
-		if t := wp.Value(); t != nil && equalCommandInfo(t.info, info) {
-			return t
-		}
-	}
-	if commandTables.byHash == nil {
-		commandTables.byHash = map[uint64][]weak.Pointer[commandTable]{}
-	}
-	t := &commandTable{info: info}
-	commandTables.byHash[h] = append(commandTables.byHash[h], weak.Make(t))
-	runtime.AddCleanup(t, forgetCommandTables, h)
-	return t
-}
-
-// forgetCommandTables drops the collected tables of hash h.
-func forgetCommandTables(h uint64) {
-	commandTables.mu.Lock()
-	defer commandTables.mu.Unlock()
-	live := slices.DeleteFunc(commandTables.byHash[h], func(wp weak.Pointer[commandTable]) bool { return wp.Value() == nil })
-	if len(live) == 0 {
-		delete(commandTables.byHash, h)
-		return
-	}
-	commandTables.byHash[h] = live
+	return commandTables.Share(hashCommandInfo(info),
+		func(t *commandTable) bool { return equalCommandInfo(t.info, info) },
+		func() *commandTable { return &commandTable{info: info} })
 }
 
 func hashCommandInfo(info map[string]aclrule.CommandInfo) uint64 {

@@ -8,15 +8,7 @@ import (
 	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
 )
 
-func commandTablesLen() int {
-	commandTables.mu.Lock()
-	defer commandTables.mu.Unlock()
-	n := 0
-	for _, wps := range commandTables.byHash {
-		n += len(wps)
-	}
-	return n
-}
+func commandTablesLen() int { return commandTables.Len() }
 
 // TestShareCommandTable: equal COMMAND INFO parses of two targets are one
 // table; a parse that differs in any part (a category, a subcommand, its

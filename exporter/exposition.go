@@ -73,6 +73,11 @@ type family struct {
 	// keeps 8 bytes instead of a dto.Metric per series.)
 	digest  uint64
 	encoded []byte
+	// shared holds encoded when it is the text other targets share (see
+	// shareText); a family that changes scrape after scrape (durations)
+	// keeps a buffer of its own instead, rewritten in place.
+	shared  *sharedText
+	changed int // generation (seen) of the last encoding
 	typ     dto.MetricType
 	// live marks a family of SelfMetrics: their collectors may send the
 	// same metric object with a new value (a histogram, a GaugeFunc), so
@@ -279,7 +284,8 @@ type part struct {
 type runChunk struct {
 	fams     []*family
 	gens     []uint64
-	deflated []byte
+	deflated []byte // shared's bytes
+	shared   *sharedText
 }
 
 // covers reports whether the chunk is the compressed text of the first
@@ -328,7 +334,8 @@ func writeRun(out *bytes.Buffer, run []*family, text []byte) {
 		start := out.Len()
 		deflateChunk(out, text[:n])
 		c := &run[i].chunk
-		c.fams, c.gens, c.deflated = append(c.fams[:0], run[i:j]...), c.gens[:0], append(c.deflated[:0:0], out.Bytes()[start:]...)
+		c.shared = shareText(out.Bytes()[start:])
+		c.fams, c.gens, c.deflated = append(c.fams[:0], run[i:j]...), c.gens[:0], c.shared.b
 		for _, f := range run[i:j] {
 			c.gens = append(c.gens, f.gen)
 		}
@@ -452,7 +459,18 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 	if _, err := expfmt.MetricFamilyToText(buf, mf); err != nil {
 		return false, errSlowPath
 	}
-	f.encoded = append(f.encoded[:0], buf.Bytes()[start:]...)
+	text := buf.Bytes()[start:]
+	if f.encoded != nil && f.changed == f.seen-1 {
+		// Changed in the previous scrape too: not worth sharing.
+		if f.shared != nil {
+			f.encoded, f.shared = nil, nil // shared bytes are never written
+		}
+		f.encoded = append(f.encoded[:0], text...)
+	} else {
+		f.shared = shareText(text)
+		f.encoded = f.shared.b
+	}
+	f.changed = f.seen
 	f.digest, f.typ = digest, *mf.Type
 	f.keep()
 	f.gen++
