@@ -1,8 +1,10 @@
 package collector
 
 import (
+	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +21,26 @@ import (
 // memo holds it: the table keeps weak pointers, and a set no target uses is
 // collected and its entry removed.
 
-type labelSet struct{ pairs []*dto.LabelPair }
+type labelSet struct {
+	pairs []*dto.LabelPair
+	// last is the series' metric that a target built last. The targets
+	// whose series has the same value (a setting, a verdict, a CVE of the
+	// same version) share that metric object instead of each keeping its
+	// own: a metric is immutable, and the same object means the same
+	// text to the exposition and the findings.
+	last atomic.Pointer[memoMetric]
+}
+
+// metric returns the series' metric of value v and type typ: the last one
+// built, by any target, when it has them.
+func (ls *labelSet) metric(d *prometheus.Desc, typ prometheus.ValueType, v float64) *memoMetric {
+	if m := ls.last.Load(); m != nil && m.typ == typ && math.Float64bits(m.value) == math.Float64bits(v) {
+		return m
+	}
+	m := &memoMetric{desc: d, labels: ls, value: v, typ: typ}
+	ls.last.Store(m)
+	return m
+}
 
 var labelSets struct {
 	mu   sync.Mutex

@@ -103,7 +103,8 @@ func TestIndexReadsMemoMetrics(t *testing.T) {
 
 // TestSharedGauge: the per-user series the acl and commands collectors keep
 // share their label sets with every other target's (and the memo's) same
-// series, and write what a const gauge writes.
+// series, and their metric object while the value (and type) is the same,
+// and write what a const gauge writes.
 func TestSharedGauge(t *testing.T) {
 	var memo metricMemo
 	viaMemo := memo.metric(commandAllowedDesc, prometheus.GaugeValue, 1, []string{"app", "flushall"}).(*memoMetric)
@@ -111,6 +112,16 @@ func TestSharedGauge(t *testing.T) {
 	b := sharedGauge(commandAllowedDesc, 0, "app", "flushall").(*memoMetric)
 	if a.labels != b.labels || a.labels != viaMemo.labels {
 		t.Error("the same series of two targets holds two label sets")
+	}
+	if again := sharedGauge(commandAllowedDesc, 0, "app", "flushall"); again != b {
+		t.Error("the same series of the same value is two metric objects")
+	}
+	var other metricMemo
+	if m := other.metric(commandAllowedDesc, prometheus.GaugeValue, 0, []string{"app", "flushall"}); m != b {
+		t.Error("a memo's series of the same value is another metric object than a shared gauge's")
+	}
+	if m := other.metric(commandAllowedDesc, prometheus.CounterValue, 0, []string{"app", "flushall"}); m == b {
+		t.Error("a counter of the same value is the gauge's metric object")
 	}
 	if other := sharedGauge(commandAllowedDesc, 1, "\xff", "flushall").(*memoMetric); other.labels == a.labels {
 		t.Error("another user's series got the same label set")

@@ -61,14 +61,13 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 		for i := range labels {
 			k.labels[i] = strings.Clone(labels[i])
 		}
-		e = &memoEntry{metric: &memoMetric{desc: d, labels: sharedLabels(k, typ, v, len(labels))}}
+		e = &memoEntry{metric: &memoMetric{labels: sharedLabels(k, typ, v, len(labels))}}
 		if mm.series == nil {
 			mm.series = map[memoKey]*memoEntry{}
 		}
 		mm.series[k] = e
 	}
-	*e = memoEntry{bits: bits, typ: typ, used: true,
-		metric: &memoMetric{desc: d, labels: e.metric.labels, value: v, typ: typ}}
+	*e = memoEntry{bits: bits, typ: typ, used: true, metric: e.metric.labels.metric(d, typ, v)}
 	return e.metric
 }
 
@@ -96,7 +95,7 @@ func sharedGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Met
 	for i := range labels {
 		k.labels[i] = strings.Clone(labels[i])
 	}
-	return &memoMetric{desc: d, labels: sharedLabels(k, prometheus.GaugeValue, v, len(labels)), value: v, typ: prometheus.GaugeValue}
+	return sharedLabels(k, prometheus.GaugeValue, v, len(labels)).metric(d, prometheus.GaugeValue, v)
 }
 
 // sweep forgets the series not sent since the last sweep: a setting whose
