@@ -129,12 +129,13 @@ func NewTarget(o Options) (*Target, error) {
 		// authenticates again, doubling failed AUTHs on the server.
 		PipelinePoolSize: -1,
 		// go-redis sizes each connection's buffers for a busy client (32 KiB
-		// each way); a scrape sends under 1 KiB and reads a few KiB, and a
-		// pooled /probe target keeps its connection for good. Replies larger
-		// than the read buffer still arrive whole: bufio reads a long bulk
-		// string straight into its destination.
-		ReadBufferSize:  8 << 10,
-		WriteBufferSize: 4 << 10,
+		// each way); a steady scrape sends under 1 KiB and reads about 5 KiB,
+		// and a pooled /probe target keeps its connection for good. Replies
+		// larger than the read buffer still arrive whole: bufio reads a long
+		// bulk string straight into its destination; a first scrape's longer
+		// pipeline (COMMAND INFO, ACL DRYRUN) is written in a few pieces.
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 2 << 10,
 		// Retries would multiply failed AUTHs and outlive the scrape deadline;
 		// a server that is down must be reported down at once.
 		MaxRetries:    -1,
