@@ -36,9 +36,7 @@ type commandState struct {
 	// infoRunID is the run_id the command table below was read from:
 	// rename-command only changes with a restart.
 	infoRunID string
-	info      map[string]aclrule.CommandInfo
-	// table holds info (its table.info) alive in the shared tables.
-	table *commandTable
+	table     *commandTable // shared with the other targets of the same table
 	// perms caches, per user, the DRYRUN answers for one version of the
 	// user's ACL LIST line on one run of the server.
 	perms map[string]userPerms
@@ -101,7 +99,7 @@ func (c Commands) Plan(p *Plan) {
 	p.Command("ACL", "LIST")
 	p.Config("enable-debug-command", "enable-module-command")
 	st := p.State().commands
-	if f := p.Facts(); !f.Known || st.info == nil || st.infoRunID != f.Server.RunID {
+	if f := p.Facts(); !f.Known || st.table == nil || st.infoRunID != f.Server.RunID {
 		p.Command(c.commandInfoArgs()...)
 	}
 }
@@ -114,7 +112,7 @@ func (c Commands) FollowUp(r *Replies, p *Plan) {
 		return
 	}
 	st := r.State().commands
-	if _, err := r.Command(c.commandInfoArgs()...); err != nil && (st.info == nil || st.infoRunID != facts.Server.RunID) {
+	if _, err := r.Command(c.commandInfoArgs()...); err != nil && (st.table == nil || st.infoRunID != facts.Server.RunID) {
 		var se ServerError
 		if !errors.As(err, &se) { // not requested this round; a refusal is not retried
 			p.Command(c.commandInfoArgs()...)
@@ -216,14 +214,13 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 		if err != nil {
 			return err
 		}
-		st.table = shareCommandTable(info)
-		st.info, st.infoRunID = st.table.info, facts.Server.RunID
-	} else if st.info == nil || st.infoRunID != facts.Server.RunID {
+		st.table, st.infoRunID = shareCommandTable(info), facts.Server.RunID
+	} else if st.table == nil || st.infoRunID != facts.Server.RunID {
 		return err
 	}
 	available := map[string]bool{}
 	for _, n := range c.Names {
-		_, ok := st.info[strings.ToLower(n)]
+		_, ok := st.table.lookup(n)
 		available[n] = ok
 		e.gauge(commandAvailableDesc, boolValue(ok), n)
 	}
@@ -292,7 +289,7 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 			}
 		}
 		if !dryRun {
-			permits = c.evaluateRules(st.info, u)
+			permits = c.evaluateRules(st.table, u)
 		}
 		if permits == nil {
 			pending++
@@ -383,10 +380,10 @@ func (c Commands) dryRunResults(r *Replies, st *commandState, u aclrule.User, ke
 
 // evaluateRules decides on 6.x, which has no DRYRUN, from the user's rules and
 // the commands' ACL categories.
-func (c Commands) evaluateRules(info map[string]aclrule.CommandInfo, u aclrule.User) map[string]bool {
+func (c Commands) evaluateRules(table *commandTable, u aclrule.User) map[string]bool {
 	out := map[string]bool{}
 	for _, n := range c.Names {
-		ci, ok := info[strings.ToLower(n)]
+		ci, ok := table.lookup(n)
 		if !ok {
 			out[n] = false // not available under this name
 			continue

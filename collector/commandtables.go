@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/aclrule"
 	"github.com/redis-security/redis_security_exporter/internal/weakset"
@@ -21,6 +22,19 @@ import (
 // commandTable is a shared COMMAND INFO parse.
 type commandTable struct {
 	info map[string]aclrule.CommandInfo
+	// byName is info keyed by the lower-case names and their upper-case
+	// forms too, as --commands lists them by default: a scrape looks the
+	// names up without lowering each (an allocation per name).
+	byName map[string]aclrule.CommandInfo
+}
+
+// lookup returns the command of name n in any case.
+func (t *commandTable) lookup(n string) (aclrule.CommandInfo, bool) {
+	if ci, ok := t.byName[n]; ok {
+		return ci, true
+	}
+	ci, ok := t.byName[strings.ToLower(n)]
+	return ci, ok
 }
 
 var commandTables weakset.Set[commandTable]
@@ -33,7 +47,14 @@ var commandTableSeed = maphash.MakeSeed()
 func shareCommandTable(info map[string]aclrule.CommandInfo) *commandTable {
 	return commandTables.Share(hashCommandInfo(info),
 		func(t *commandTable) bool { return equalCommandInfo(t.info, info) },
-		func() *commandTable { return &commandTable{info: info} })
+		func() *commandTable {
+			byName := make(map[string]aclrule.CommandInfo, 2*len(info))
+			for n, ci := range info {
+				byName[n] = ci
+				byName[strings.ToUpper(n)] = ci
+			}
+			return &commandTable{info: info, byName: byName}
+		})
 }
 
 func hashCommandInfo(info map[string]aclrule.CommandInfo) uint64 {

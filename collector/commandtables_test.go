@@ -2,6 +2,7 @@ package collector
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +13,8 @@ func commandTablesLen() int { return commandTables.Len() }
 
 // TestShareCommandTable: equal COMMAND INFO parses of two targets are one
 // table; a parse that differs in any part (a category, a subcommand, its
-// categories) is a table of its own; a table no target holds leaves the
-// shared tables.
+// categories) is a table of its own; names are looked up in any case; a table
+// no target holds leaves the shared tables.
 func TestShareCommandTable(t *testing.T) {
 	parse := func() map[string]aclrule.CommandInfo {
 		return map[string]aclrule.CommandInfo{
@@ -41,6 +42,14 @@ func TestShareCommandTable(t *testing.T) {
 		if got := shareCommandTable(m); got == base || !equalCommandInfo(got.info, m) {
 			t.Errorf("%s: got the table of another parse", name)
 		}
+	}
+	for _, n := range []string{"flushall", "FLUSHALL", "FlushAll", "CONFIG"} {
+		if ci, ok := base.lookup(n); !ok || ci.Name != strings.ToLower(n) {
+			t.Errorf("lookup(%q) = %v, %v", n, ci, ok)
+		}
+	}
+	if _, ok := base.lookup("keys"); ok {
+		t.Error("lookup found a command the table does not have")
 	}
 	runtime.KeepAlive(base)
 	base = nil
