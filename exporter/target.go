@@ -365,6 +365,7 @@ func (t *Target) scrape(ctx context.Context) result {
 		}
 		emit(commandDeniedDesc, boolValue(d.Denied), d.Command)
 	}
+	replies.Release() // nothing reads the replies after this
 	// Findings read the metrics above: a check whose inputs are missing
 	// (denied, disabled collector, older version) is not evaluated.
 	out = append(out, collector.FindingMetrics(collector.EvaluateScrape(t.state, out, time.Now()), t.state)...)

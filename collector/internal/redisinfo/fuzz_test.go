@@ -1,6 +1,8 @@
 package redisinfo_test
 
 import (
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -17,8 +19,15 @@ func FuzzParse(f *testing.F) {
 	f.Add("redis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.0.1\r\nserver_mode:cluster\r\nrole:slave\r\n")
 	f.Add("listener0:name=unix,bind=/tmp/s,port=0\r\nlistener1:name=tcp,bind=-,bind=--::1\r\n# Modules\r\nmodule:\r\nmodule:name=x,ver\r\n")
 
+	// An Info that held another reply first (fields, sections and modules
+	// that s may lack), for ParseInto.
+	other := "redis_version:6.2.0\r\nzz_only_other:1\r\n# Modules\r\nmodule:name=other,ver=1\r\n# Keyspace\r\n"
 	f.Fuzz(func(t *testing.T, s string) {
 		in := redisinfo.Parse(s)
+		reused := redisinfo.ParseInto(redisinfo.Parse(other), s)
+		if got, want := describeInfo(reused), describeInfo(in); got != want {
+			t.Fatalf("ParseInto over another reply:\n%s\nParse:\n%s", got, want)
+		}
 		if srv, err := in.Server(); err == nil {
 			// A version that parsed must print as something that parses
 			// back to itself: it becomes the version label.
@@ -82,4 +91,21 @@ func FuzzParseVersion(f *testing.F) {
 			t.Fatalf("ParseVersion(%q) = %v does not round-trip: %v, %v", s, v, back, err)
 		}
 	})
+}
+
+// describeInfo prints what an Info holds, for comparisons.
+func describeInfo(in *redisinfo.Info) string {
+	var b strings.Builder
+	keys := in.Keys("")
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, _ := in.Get(k)
+		fmt.Fprintf(&b, "%q=%q\n", k, v)
+	}
+	ms, ok := in.Modules()
+	fmt.Fprintf(&b, "modules %v %v\n", ms, ok)
+	for _, sec := range []string{"server", "modules", "keyspace", "errorstats", "commandstats"} {
+		fmt.Fprintf(&b, "%s %v\n", sec, in.HasSection(sec))
+	}
+	return b.String()
 }

@@ -21,8 +21,16 @@ type Info struct {
 
 // Parse parses an INFO reply. It never fails: lines it does not understand are
 // skipped, so a new server version with new fields cannot break a scrape.
-func Parse(s string) *Info {
-	in := &Info{fields: make(map[string]string, 128), sections: make(map[string]bool, 16)}
+func Parse(s string) *Info { return ParseInto(nil, s) }
+
+// ParseInto is Parse into in (nil: a new Info), whose maps it empties and
+// reuses: a reply parsed every scrape need not allocate its maps anew.
+func ParseInto(in *Info, s string) *Info {
+	if in == nil || in.fields == nil {
+		in = &Info{fields: make(map[string]string, 128), sections: make(map[string]bool, 16)}
+	} else {
+		in.Reset()
+	}
 	for len(s) > 0 {
 		var line string
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -52,6 +60,15 @@ func Parse(s string) *Info {
 		in.fields[k] = v
 	}
 	return in
+}
+
+// Reset empties in, keeping its maps' room (and no reference to the reply
+// it held).
+func (in *Info) Reset() {
+	clear(in.fields)
+	clear(in.sections)
+	clear(in.modules)
+	in.modules = in.modules[:0]
 }
 
 // HasSection reports whether the reply contained the "# name" header
