@@ -51,7 +51,11 @@ func shareCommandTable(info map[string]aclrule.CommandInfo) *commandTable {
 			byName := make(map[string]aclrule.CommandInfo, 2*len(info))
 			for n, ci := range info {
 				byName[n] = ci
-				byName[strings.ToUpper(n)] = ci
+				// ASCII only: Unicode upper-casing maps other letters onto
+				// ASCII ones ("ı" to "I"), which lowering never did.
+				if up := strings.ToUpper(n); isASCII(n) && up != n {
+					byName[up] = ci
+				}
 			}
 			return &commandTable{info: info, byName: byName}
 		})
@@ -99,4 +103,13 @@ func equalCommandInfo(a, b map[string]aclrule.CommandInfo) bool {
 			maps.EqualFunc(x.Subcommands, y.Subcommands, func(p, q []string) bool { return slices.Equal(p, q) }) &&
 			(x.Subcommands == nil) == (y.Subcommands == nil)
 	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -167,10 +167,14 @@ func parseConfigReply(v any, m map[string]string) error {
 // State returns the target's state (see Plan.UseState).
 func (r *Replies) State() *State { return r.state }
 
-// Merge adds the replies of a follow-up round (calls without INFO).
 // infoPool holds parsed INFO replies for reuse: one is parsed every scrape,
 // and its maps (some 200 fields) were a fifth of a scrape's allocations.
 var infoPool = sync.Pool{New: func() any { return new(redisinfo.Info) }}
+
+// maxPooledInfoFields bounds what the pool keeps: maps never shrink, and
+// one odd reply of a million fields must not stay in the pool for every
+// target's scrapes to clear.
+const maxPooledInfoFields = 1024
 
 // Release gives the parsed INFO back for reuse by a later scrape. It is
 // called once the replies are no longer read: Info then fails.
@@ -178,14 +182,17 @@ func (r *Replies) Release() {
 	if r.info == nil {
 		return
 	}
-	r.info.Reset()
-	infoPool.Put(r.info)
+	if r.info.Size() <= maxPooledInfoFields {
+		r.info.Reset()
+		infoPool.Put(r.info)
+	}
 	r.info = nil
 	if r.infoErr == nil {
 		r.infoErr = errors.New("INFO: replies released")
 	}
 }
 
+// Merge adds the replies of a follow-up round (calls without INFO).
 func (r *Replies) Merge(o *Replies) {
 	for k, v := range o.config {
 		r.config[k] = v

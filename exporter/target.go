@@ -336,6 +336,9 @@ func (t *Target) scrape(ctx context.Context) result {
 	replies, err := t.fetch(ctx)
 	out = append(out, t.tlsMetrics(ctx, start, replies, err == nil)...)
 	if err != nil {
+		if replies != nil {
+			replies.Release() // a failed follow-up: nothing reads them further
+		}
 		level.Error(t.logger).Log("msg", "scrape failed", "err", err)
 		emit(upDesc, 0)
 		for _, s := range t.scrapers {
@@ -408,6 +411,7 @@ func (t *Target) fetch(ctx context.Context) (*collector.Replies, error) {
 		downgraded := collector.EncodingFor(facts) == collector.EncodingModern && collector.EncodingFor(newFacts) != collector.EncodingModern
 		if next := t.plan(newFacts); downgraded || !p.Covers(next) {
 			level.Debug(t.logger).Log("msg", "server differs from the cached facts: planning again", "version", newFacts.Server.Version)
+			replies.Release() // read no further: the new plan's replies replace them
 			if replies, err = t.execute(ctx, next, next.Calls()); err != nil {
 				return nil, err
 			}

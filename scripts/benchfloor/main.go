@@ -82,7 +82,7 @@ func run(listen, user, pwFile, cmdsFile, bodyFile string) error {
 		if !ok {
 			c = redis.NewClient(&redis.Options{Addr: target, Username: user, Password: strings.TrimSuffix(string(pw), "\n"),
 				Protocol: 2, DisableIdentity: true, PoolSize: 1, MaxIdleConns: 1, PipelinePoolSize: -1,
-				ReadBufferSize: 8 << 10, WriteBufferSize: 4 << 10})
+				ReadBufferSize: 4 << 10, WriteBufferSize: 2 << 10}) // as the exporter's
 			clients[target] = c
 		}
 		return c

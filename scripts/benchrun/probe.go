@@ -351,6 +351,11 @@ func (h *harness) runProbe200(ctx context.Context) (*probeResult, error) {
 	}
 
 	if h.floorBin != "" {
+		// The floor replays one steady round trip: it is the exporter's
+		// whole probe only while a steady probe is one.
+		if pr.steadyRTMax != 1 {
+			return nil, fmt.Errorf("probe floor: a steady probe took up to %d round trips, the floor replays one", pr.steadyRTMax)
+		}
 		h.log("probe: the floor (%s) on the same schedule", filepath.Base(h.floorBin))
 		if pr.floor, err = h.probeFloor(client, steadyRequest, targets, offsets, measured.body, pwFile); err != nil {
 			return nil, fmt.Errorf("probe floor: %w", err)

@@ -63,7 +63,10 @@ func Parse(reply any) ([]Client, error) {
 	}
 	// Iterated, not split: a slice of every line and then of every field
 	// was most of what a scrape of a few clients allocated.
-	out := make([]Client, 0, strings.Count(s, "\n"))
+	// Room for the lines a reply of this size can hold (a valid line has
+	// id=, addr= and flags=): a reply of blank lines must not reserve a
+	// Client per byte.
+	out := make([]Client, 0, min(strings.Count(s, "\n")+1, len(s)/24+1))
 	n := -1
 	for line := range strings.SplitSeq(s, "\n") {
 		n++

@@ -192,3 +192,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseBlankLines: a reply of blank lines (a hostile server's) is no
+// clients, and reserves room only for the lines a reply of that size can
+// hold, not a Client per newline.
+func TestParseBlankLines(t *testing.T) {
+	s := strings.Repeat("\n", 1<<20)
+	got, err := clientlist.Parse(s)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Parse: %d clients, %v", len(got), err)
+	}
+	if max := len(s)/24 + 1; cap(got) > max {
+		t.Errorf("room for %d clients in a reply that can hold %d", cap(got), max)
+	}
+}

@@ -71,6 +71,9 @@ func (in *Info) Reset() {
 	in.modules = in.modules[:0]
 }
 
+// Size is the number of fields and module lines in.
+func (in *Info) Size() int { return len(in.fields) + len(in.modules) }
+
 // HasSection reports whether the reply contained the "# name" header
 // (case-insensitive), e.g. "errorstats", which only exists from 6.2 on.
 func (in *Info) HasSection(name string) bool { return in.sections[strings.ToLower(name)] }
