@@ -23,6 +23,8 @@ import (
 
 type labelSet struct {
 	pairs []*dto.LabelPair
+	// key is the series the set is of (the memo checks its hits with it).
+	key memoKey
 	// last is the series' metric that a target built last. The targets
 	// whose series has the same value (a setting, a verdict, a CVE of the
 	// same version) share that metric object instead of each keeping its
@@ -60,7 +62,7 @@ func internLabels(k memoKey, build func() []*dto.LabelPair) *labelSet {
 	if labelSets.sets == nil {
 		labelSets.sets = map[memoKey]weak.Pointer[labelSet]{}
 	}
-	ls := &labelSet{pairs: build()}
+	ls := &labelSet{pairs: build(), key: k}
 	labelSets.sets[k] = weak.Make(ls)
 	runtime.AddCleanup(ls, forgetLabels, k)
 	return ls

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"hash/maphash"
 	"math"
 	"strings"
 
@@ -19,8 +20,26 @@ import (
 
 // metricMemo is a target's last metric per series. It lives in the State,
 // which one scrape at a time uses, so it needs no lock.
+//
+// A pooled /probe target keeps a memo of some 260 series, so the memo is
+// keyed by a hash of the series (8 bytes) rather than by the series itself
+// (a Desc and four strings, 72 bytes a slot): the label set a memoised metric
+// points to holds the series' key, which a hit is checked against. Two
+// series of one target with the same hash (the hash is seeded per process,
+// so no one can choose label values that collide) go to overflow, keyed by
+// the series itself.
 type metricMemo struct {
-	series map[memoKey]*memoEntry
+	series   map[uint64]*memoEntry
+	overflow map[memoKey]*memoEntry
+	// hash replaces the seeded hash in tests (nil: maphash).
+	hash func(memoKey) uint64
+}
+
+func (mm *metricMemo) hashOf(k memoKey) uint64 {
+	if mm.hash != nil {
+		return mm.hash(k)
+	}
+	return maphash.Comparable(memoSeed, k)
 }
 
 // memoKey identifies a series: its Desc and label values. Series of more
@@ -31,11 +50,12 @@ type memoKey struct {
 	labels [4]string
 }
 
+// memoSeed keys the memo's hashes of memoKeys.
+var memoSeed = maphash.MakeSeed()
+
 type memoEntry struct {
-	bits   uint64 // the value's bits: NaN is NaN, 0 is not -0
-	typ    prometheus.ValueType
-	metric *memoMetric
-	used   bool // sent since the last sweep
+	metric *memoMetric // its labels hold the series' key
+	used   bool        // sent since the last sweep
 }
 
 // metric returns the series' metric with value v: the previous one when
@@ -46,9 +66,12 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 	}
 	k := memoKey{desc: d}
 	copy(k.labels[:], labels)
-	bits := math.Float64bits(v)
-	e, ok := mm.series[k]
-	if ok && e.bits == bits && e.typ == typ {
+	h := mm.hashOf(k)
+	e, ok := mm.series[h]
+	if ok && e.metric.labels.key != k {
+		e, ok = mm.overflow[k] // another series of the same hash
+	}
+	if ok && e.metric.typ == typ && math.Float64bits(e.metric.value) == math.Float64bits(v) {
 		e.used = true
 		return e.metric
 	}
@@ -62,12 +85,20 @@ func (mm *metricMemo) metric(d *prometheus.Desc, typ prometheus.ValueType, v flo
 			k.labels[i] = strings.Clone(labels[i])
 		}
 		e = &memoEntry{metric: &memoMetric{labels: sharedLabels(k, typ, v, len(labels))}}
-		if mm.series == nil {
-			mm.series = map[memoKey]*memoEntry{}
+		if _, taken := mm.series[h]; !taken {
+			if mm.series == nil {
+				mm.series = map[uint64]*memoEntry{}
+			}
+			mm.series[h] = e
+		} else {
+			if mm.overflow == nil {
+				mm.overflow = map[memoKey]*memoEntry{}
+			}
+			mm.overflow[k] = e
 		}
-		mm.series[k] = e
 	}
-	*e = memoEntry{bits: bits, typ: typ, used: true, metric: e.metric.labels.metric(d, typ, v)}
+	e.used = true
+	e.metric = e.metric.labels.metric(d, typ, v)
 	return e.metric
 }
 
@@ -101,14 +132,24 @@ func sharedGauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Met
 // sweep forgets the series not sent since the last sweep: a setting whose
 // value label changed, a user deleted, a check no longer evaluated.
 func (mm *metricMemo) sweep() {
-	for k, e := range mm.series {
+	for h, e := range mm.series {
 		if !e.used {
-			delete(mm.series, k)
+			delete(mm.series, h)
+			continue
+		}
+		e.used = false
+	}
+	for k, e := range mm.overflow {
+		if !e.used {
+			delete(mm.overflow, k)
 			continue
 		}
 		e.used = false
 	}
 }
+
+// len is the number of series the memo holds.
+func (mm *metricMemo) len() int { return len(mm.series) + len(mm.overflow) }
 
 // ConstMetric returns a gauge or counter of the target's series, reusing the
 // previous scrape's metric when its value is the same (see metricMemo).

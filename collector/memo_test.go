@@ -84,16 +84,16 @@ func TestMetricMemoSweep(t *testing.T) {
 	kept := s.ConstMetric(d, prometheus.GaugeValue, 1, "kept")
 	s.ConstMetric(d, prometheus.GaugeValue, 1, "dropped")
 	s.EndScrape()
-	if len(s.memo.series) != 2 {
-		t.Fatalf("%d series after the first scrape, want 2", len(s.memo.series))
+	if s.memo.len() != 2 {
+		t.Fatalf("%d series after the first scrape, want 2", s.memo.len())
 	}
 	// The next scrape sends only one of them: the other is forgotten.
 	if s.ConstMetric(d, prometheus.GaugeValue, 1, "kept") != kept {
 		t.Error("a series sent every scrape was rebuilt")
 	}
 	s.EndScrape()
-	if len(s.memo.series) != 1 {
-		t.Errorf("%d series after a scrape that sent one, want 1", len(s.memo.series))
+	if s.memo.len() != 1 {
+		t.Errorf("%d series after a scrape that sent one, want 1", s.memo.len())
 	}
 	var nilState *State
 	if m := nilState.ConstMetric(d, prometheus.GaugeValue, 3, "x"); writeMetric(t, m).GetGauge().GetValue() != 3 {
@@ -109,7 +109,8 @@ func TestMetricMemoCopiesLabels(t *testing.T) {
 	label := reply[len(reply)-5:]
 	s.ConstMetric(d, prometheus.GaugeValue, 1, label)
 	found := false
-	for k := range s.memo.series {
+	for _, e := range s.memo.series {
+		k := e.metric.labels.key
 		if k.desc != d {
 			continue
 		}
@@ -123,5 +124,46 @@ func TestMetricMemoCopiesLabels(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the series is not in the memo")
+	}
+}
+
+// TestMetricMemoHashCollision: series whose hashes are equal are entries of
+// their own (the first in the table, the others in overflow), each keeping
+// its metric and value, and all are swept when no longer sent.
+func TestMetricMemoHashCollision(t *testing.T) {
+	d := newDesc("memo_test_collision", "test", "a")
+	mm := metricMemo{hash: func(memoKey) uint64 { return 42 }}
+	a := mm.metric(d, prometheus.GaugeValue, 1, []string{"a"}).(*memoMetric)
+	b := mm.metric(d, prometheus.GaugeValue, 2, []string{"b"}).(*memoMetric)
+	c := mm.metric(d, prometheus.CounterValue, 3, []string{"c"}).(*memoMetric)
+	if a == b || b == c || b.labels.key.labels[0] != "b" || b.value != 2 || c.labels.key.labels[0] != "c" {
+		t.Fatalf("colliding series mixed up: %v=%v, %v=%v", b.labels.key.labels, b.value, c.labels.key.labels, c.value)
+	}
+	if len(mm.series) != 1 || len(mm.overflow) != 2 {
+		t.Fatalf("%d series in the table, %d in overflow; want 1 and 2", len(mm.series), len(mm.overflow))
+	}
+	for i := 0; i < 2; i++ { // a scrape later, each is still its memoised self
+		mm.sweep()
+		for _, tc := range []struct {
+			m      *memoMetric
+			typ    prometheus.ValueType
+			v      float64
+			labels string
+		}{{a, prometheus.GaugeValue, 1, "a"}, {b, prometheus.GaugeValue, 2, "b"}, {c, prometheus.CounterValue, 3, "c"}} {
+			if got := mm.metric(d, tc.typ, tc.v, []string{tc.labels}); got != tc.m {
+				t.Errorf("scrape %d: series %s is a new metric", i+2, tc.labels)
+			}
+		}
+		if mm.len() != 3 {
+			t.Fatalf("scrape %d: %d series, want 3", i+2, mm.len())
+		}
+	}
+	if got := mm.metric(d, prometheus.GaugeValue, 5, []string{"b"}).(*memoMetric); got == b || got.value != 5 || mm.len() != 3 {
+		t.Errorf("a changed value in overflow: %v, %d series", got.value, mm.len())
+	}
+	mm.sweep()
+	mm.sweep()
+	if mm.len() != 0 {
+		t.Errorf("%d series left after two sweeps without them", mm.len())
 	}
 }
