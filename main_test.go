@@ -758,3 +758,23 @@ func TestTLSFlags(t *testing.T) {
 		t.Errorf("warning without --tls.insecure-skip-verify:\n%s", byFlags.logs())
 	}
 }
+
+// TestProbeGCPercent: with --config.file the exporter lowers GOGC to 50
+// unless the environment sets GOGC, whatever its value.
+func TestProbeGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		gogc    string
+		percent int
+		apply   bool
+	}{{"", 50, true}, {"100", 0, false}, {"off", 0, false}, {"200", 0, false}} {
+		percent, apply := probeGCPercent(func(k string) string {
+			if k == "GOGC" {
+				return tc.gogc
+			}
+			return ""
+		})
+		if percent != tc.percent || apply != tc.apply {
+			t.Errorf("GOGC=%q: %d, %v; want %d, %v", tc.gogc, percent, apply, tc.percent, tc.apply)
+		}
+	}
+}
