@@ -1,15 +1,15 @@
 package collector
 
 import (
+	"hash/maphash"
 	"math"
-	"runtime"
-	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/redis-security/redis_security_exporter/internal/weakset"
 )
 
 // The label pairs of a memoised series are the same for every target that
@@ -18,8 +18,8 @@ import (
 // its own (a dto.LabelPair and its two strings are about a hundred bytes,
 // and a pooled /probe target has some 250 such series, which the garbage
 // collector marks on every cycle). A set lives as long as some target's
-// memo holds it: the table keeps weak pointers, and a set no target uses is
-// collected and its entry removed.
+// memo holds it (internal/weakset, as the other shared values): a set no
+// target uses is collected and its entry removed.
 
 type labelSet struct {
 	pairs []*dto.LabelPair
@@ -44,46 +44,19 @@ func (ls *labelSet) metric(d *prometheus.Desc, typ prometheus.ValueType, v float
 	return m
 }
 
-var labelSets struct {
-	mu   sync.Mutex
-	sets map[memoKey]weak.Pointer[labelSet]
-}
+// labelSets are the shared sets, keyed by the memo's hash of their series.
+var labelSets weakset.Set[labelSet]
 
 // internLabels returns the shared label set of series k, building it with
 // build when no target holds one.
 func internLabels(k memoKey, build func() []*dto.LabelPair) *labelSet {
-	labelSets.mu.Lock()
-	defer labelSets.mu.Unlock()
-	if wp, ok := labelSets.sets[k]; ok {
-		if ls := wp.Value(); ls != nil {
-			return ls
-		}
-	}
-	if labelSets.sets == nil {
-		labelSets.sets = map[memoKey]weak.Pointer[labelSet]{}
-	}
-	ls := &labelSet{pairs: build(), key: k}
-	labelSets.sets[k] = weak.Make(ls)
-	runtime.AddCleanup(ls, forgetLabels, k)
-	return ls
-}
-
-// forgetLabels removes the entry of a collected set, unless the key has a
-// live set again.
-func forgetLabels(k memoKey) {
-	labelSets.mu.Lock()
-	defer labelSets.mu.Unlock()
-	if wp, ok := labelSets.sets[k]; ok && wp.Value() == nil {
-		delete(labelSets.sets, k)
-	}
+	return labelSets.Share(maphash.Comparable(memoSeed, k),
+		func(ls *labelSet) bool { return ls.key == k },
+		func() *labelSet { return &labelSet{pairs: build(), key: k} })
 }
 
 // internedLabelSets is the table's size, for tests.
-func internedLabelSets() int {
-	labelSets.mu.Lock()
-	defer labelSets.mu.Unlock()
-	return len(labelSets.sets)
-}
+func internedLabelSets() int { return labelSets.Len() }
 
 // memoMetric is a memoised gauge or counter: a const metric whose label
 // pairs are a shared set. Write is constMetric's (client_golang's
