@@ -119,7 +119,7 @@ func (r *Replies) setInfo(res Result) {
 		return
 	}
 	if r.state != nil {
-		srv.RunID = r.state.ownRunID(srv.RunID)
+		srv = r.state.ownServer(srv)
 	}
 	r.facts = Facts{Known: true, Server: srv}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/acllog"
+	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
 
 // State is what the collectors remember about one target between scrapes:
@@ -37,19 +38,27 @@ type State struct {
 	// index is what the findings' index read from the last scrape's
 	// metrics (see indexMemo).
 	index indexMemo
-	// runID is the server's run_id as a string of its own (see ownRunID).
-	runID string
+	// server holds the strings of the last facts as strings of their own
+	// (see ownServer).
+	server redisinfo.Server
 }
 
-// ownRunID returns id, a substring of an INFO reply, as a string of its
-// own, the same one while the run lasts. The facts and the caches keep the
-// run id across scrapes, and a substring would keep the whole reply it was
-// cut from (some 4 KiB per pooled /probe target) alive with it.
-func (s *State) ownRunID(id string) string {
-	if id != s.runID {
-		s.runID = strings.Clone(id)
+// ownServer returns srv with its strings, substrings of an INFO reply,
+// replaced by copies of their own, the same ones while they do not change.
+// The facts and the caches keep the run id, mode and role across scrapes,
+// and a substring would keep the whole reply it was cut from (some 5 KiB per
+// pooled /probe target) alive with it.
+func (s *State) ownServer(srv redisinfo.Server) redisinfo.Server {
+	own := func(kept *string, v string) string {
+		if *kept != v {
+			*kept = strings.Clone(v)
+		}
+		return *kept
 	}
-	return s.runID
+	srv.RunID = own(&s.server.RunID, srv.RunID)
+	srv.Mode = own(&s.server.Mode, srv.Mode)
+	srv.Role = own(&s.server.Role, srv.Role)
+	return srv
 }
 
 // NewState returns an empty state.

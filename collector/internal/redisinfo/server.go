@@ -92,30 +92,17 @@ func (in *Info) Server() (Server, error) {
 	}
 	s.RunID, _ = in.Get("run_id")
 	if m, ok := in.Get("redis_mode"); ok {
-		s.Mode = own(m, "standalone", "cluster", "sentinel")
+		s.Mode = m
 	} else if m, ok := in.Get("server_mode"); ok { // Valkey 8 renamed it
-		s.Mode = own(m, "standalone", "cluster", "sentinel")
+		s.Mode = m
 	}
 	if r, ok := in.Get("role"); ok {
-		s.Role = own(r, "master", "replica")
+		s.Role = r
 		if r == "slave" {
 			s.Role = "replica"
 		}
 	}
 	return s, nil
-}
-
-// own returns v as one of the known values, or else as a copy: a Server is
-// kept across scrapes (the target's facts), and a substring would keep the
-// whole INFO reply alive with it. (RunID stays a substring: the collectors'
-// state keeps one copy per run.)
-func own(v string, known ...string) string {
-	for _, k := range known {
-		if v == k {
-			return k
-		}
-	}
-	return strings.Clone(v)
 }
 
 // Listener is one listening endpoint from the INFO listenerN lines (7.2+).
