@@ -610,7 +610,14 @@ func sortedKeys(m map[string]float64) []string {
 func (h *harness) probeFloor(client *http.Client, request []byte, targets []string, offsets []time.Duration, body []byte, pwFile string) (*floorResult, error) {
 	cmds, err := parseRequest(request)
 	if err != nil || len(cmds) == 0 {
-		return nil, fmt.Errorf("the exporter's steady request (%d bytes): %v", len(request), err)
+		return nil, fmt.Errorf("the exporter's steady request (%d bytes) does not parse", len(request))
+	}
+	// A steady probe does not authenticate; if one did, its password must
+	// not go into the floor's command file.
+	for _, c := range cmds {
+		if len(c) > 0 && (strings.EqualFold(c[0], "auth") || strings.EqualFold(c[0], "hello")) {
+			return nil, fmt.Errorf("the exporter's steady request has %s: not a steady probe", strings.ToUpper(c[0]))
+		}
 	}
 	cmdsFile := filepath.Join(h.workDir, "floor-commands.json")
 	bodyFile := filepath.Join(h.workDir, "floor-body.txt")
@@ -662,7 +669,7 @@ func parseRequest(b []byte) ([][]string, error) {
 	header := func(kind byte) (int, error) {
 		l, err := rd.ReadString('\n')
 		if err != nil || len(l) < 4 || l[0] != kind || !strings.HasSuffix(l, "\r\n") {
-			return 0, fmt.Errorf("want %c: %q", kind, l)
+			return 0, fmt.Errorf("want a %c header", kind) // not the line: it may be an argument
 		}
 		return strconv.Atoi(l[1 : len(l)-2])
 	}
