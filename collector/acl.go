@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -34,6 +33,14 @@ var (
 	exposedWithoutAuthDesc = newDesc("exposed_without_auth",
 		"1 when a listener is reachable beyond loopback, auth is not required, and protected mode is not in effect (6.x: only without bind; 7.0+: whenever default is nopass).")
 )
+
+// aclUserKey is what a user's acl series depend on: its ACL LIST line (by
+// SHA-256), whether another user shares one of its passwords, and the
+// version's channel default.
+type aclUserKey struct {
+	lineSum                  string
+	shared, channelsImplicit bool
+}
 
 // ACL collects users and their posture from ACL LIST, and decides whether the
 // server is exposed without authentication.
@@ -107,7 +114,7 @@ func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
 		}
 	}
 	if st.aclUsers == nil {
-		st.aclUsers = map[string]userSeries{}
+		st.aclUsers = map[string]userSeries[aclUserKey]{}
 	}
 	var def *aclrule.User
 	enabled := map[bool]int{}
@@ -121,14 +128,14 @@ func (a ACL) Scrape(r *Replies, send Send, logger log.Logger) error {
 		// whether another user shares a password, and on the version's
 		// channel default; the weak-password list is fixed for the
 		// exporter's life. The line's hash, never the line, is kept.
-		key := permKey(strconv.FormatBool(shared)+strconv.FormatBool(channelsImplicit), lines[u.Name])
+		key := aclUserKey{lineSum: lines[u.Name], shared: shared, channelsImplicit: channelsImplicit}
 		if cached, ok := st.aclUsers[u.Name]; ok && cached.key == key {
 			for _, m := range cached.metrics {
 				send(m)
 			}
 			continue
 		}
-		us := userSeries{key: key}
+		us := userSeries[aclUserKey]{key: key}
 		emit := func(d *prometheus.Desc, v float64, labels ...string) {
 			m := sharedGauge(d, v, labels...)
 			send(m)

@@ -166,8 +166,22 @@ func boolValue(b bool) float64 {
 // sets in one scrape would make the whole gather fail, and servers do repeat
 // themselves (the same bind address twice, a module loaded under two paths).
 func dedupe[T comparable](in []T) []T {
-	seen := make(map[T]bool, len(in))
+	if len(in) <= 16 { // a scrape's listeners and limits: no map for a handful
+		for i := 1; i < len(in); i++ {
+			if slices.Contains(in[:i], in[i]) {
+				out := slices.Clone(in[:i])
+				for _, v := range in[i+1:] {
+					if !slices.Contains(out, v) {
+						out = append(out, v)
+					}
+				}
+				return out
+			}
+		}
+		return in // no repeats: nothing to copy
+	}
 	out := in[:0:0]
+	seen := make(map[T]bool, len(in))
 	for _, v := range in {
 		if !seen[v] {
 			seen[v] = true

@@ -3,7 +3,6 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/go-kit/log"
@@ -48,20 +47,20 @@ type commandState struct {
 	// scrape with the key they were built under: const metrics are
 	// immutable, and building 26 series per user is most of a 1000-user
 	// scrape's cost when nothing changed.
-	emitted map[string]userSeries
+	emitted map[string]userSeries[seriesKey]
 }
 
 // userSeries are one user's series and what they were built from.
-type userSeries struct {
-	key     string
+type userSeries[K comparable] struct {
+	key     K
 	metrics []prometheus.Metric
-	// allowed are the commands whose series is 1 (for the per-command
-	// user counts).
-	allowed []string
+	// allowed are the commands whose series is 1, as indexes in Names
+	// (for the per-command user counts).
+	allowed []int
 }
 
 type userPerms struct {
-	key     string          // run_id + SHA-256 of the ACL LIST line
+	key     permKey
 	allowed map[string]bool // command -> ACL permits it
 }
 
@@ -112,9 +111,9 @@ func (c Commands) FollowUp(r *Replies, p *Plan) {
 		return
 	}
 	st := r.State().commands
-	if _, err := r.Command(c.commandInfoArgs()...); err != nil && (st.table == nil || st.infoRunID != facts.Server.RunID) {
+	if st.table == nil || st.infoRunID != facts.Server.RunID {
 		var se ServerError
-		if !errors.As(err, &se) { // not requested this round; a refusal is not retried
+		if _, err := r.Command(c.commandInfoArgs()...); err != nil && !errors.As(err, &se) { // not requested this round; a refusal is not retried
 			p.Command(c.commandInfoArgs()...)
 		}
 	}
@@ -127,7 +126,7 @@ func (c Commands) FollowUp(r *Replies, p *Plan) {
 	}
 	budget := maxDryRunsPerScrape
 	for _, u := range c.evaluated(users) {
-		if st.perms[u.Name].key == permKey(facts.Server.RunID, lines[u.Name]) {
+		if p, ok := st.perms[u.Name]; ok && p.key == (permKey{facts.Server.RunID, lines[u.Name]}) {
 			continue
 		}
 		probes := c.probes()
@@ -188,10 +187,18 @@ func (c Commands) evaluated(users []aclrule.User) []aclrule.User {
 	return out
 }
 
-// permKey is a cache key: what the series depend on besides the user's ACL
-// LIST line, and the line's SHA-256 (aclList.lines).
-func permKey(runID, lineSum string) string {
-	return runID + ":" + lineSum
+// permKey is a cache key: the run of the server, and the SHA-256 of the
+// user's ACL LIST line (aclList.lines). Compared field by field: a string
+// of both, built per user and scrape, was a tenth of a probe's allocations.
+type permKey struct{ runID, lineSum string }
+
+// seriesKey is what a user's command_allowed series depend on: its ACL
+// decisions (permKey), whether DRYRUN or the local evaluation made them, and
+// each command's availability and gate (commandsSig).
+type seriesKey struct {
+	perm   permKey
+	dryRun bool
+	sig    string
 }
 
 // Scrape implements Scraper.
@@ -205,7 +212,13 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 	var errs []error
 
 	// The command table: this scrape's reply, else the cache of this run.
-	if v, err := r.Command(c.commandInfoArgs()...); err == nil {
+	// (Asked by name first: the key of COMMAND INFO and its 26 names is
+	// built only when one was sent.)
+	if !r.requestedName("command|info") {
+		if st.table == nil || st.infoRunID != facts.Server.RunID {
+			return errors.New("COMMAND INFO was not requested and no command table of this run is cached")
+		}
+	} else if v, err := r.Command(c.commandInfoArgs()...); err == nil {
 		arr, ok := v.([]any)
 		if !ok {
 			return fmt.Errorf("COMMAND INFO: unexpected reply type %T", v)
@@ -218,10 +231,10 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 	} else if st.table == nil || st.infoRunID != facts.Server.RunID {
 		return err
 	}
-	available := map[string]bool{}
-	for _, n := range c.Names {
+	available := make([]bool, len(c.Names)) // by index in c.Names
+	for i, n := range c.Names {
 		_, ok := st.table.lookup(n)
-		available[n] = ok
+		available[i] = ok
 		e.gauge(commandAvailableDesc, boolValue(ok), n)
 	}
 
@@ -254,26 +267,27 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 	// Besides the user's line and the run, a user's series depend on
 	// each command's availability and gate, and on whether DRYRUN or the
 	// local evaluation decided.
-	var sig strings.Builder
-	for _, n := range c.Names {
+	// One byte per command (c.Names is fixed): its availability, gate and
+	// whether the gate is known.
+	sigBytes := make([]byte, len(c.Names))
+	for i, n := range c.Names {
 		gate, known := gates.allows(n)
-		sig.WriteString(n)
-		sig.WriteString(strconv.FormatBool(available[n]) + strconv.FormatBool(gate) + strconv.FormatBool(known))
+		sigBytes[i] = '0' | boolBit(available[i]) | boolBit(gate)<<1 | boolBit(known)<<2
 	}
+	sig := string(sigBytes)
 	if st.emitted == nil {
-		st.emitted = map[string]userSeries{}
+		st.emitted = map[string]userSeries[seriesKey]{}
 	}
-	counts := map[string]int{}
+	counts := make([]int, len(c.Names)) // by index in c.Names
 	var pending int
 	for _, u := range evaluated {
-		perm := permKey(runID, lines[u.Name])
-		seriesKey := func() string { return sig.String() + strconv.FormatBool(dryRun) + perm }
-		if e, ok := st.emitted[u.Name]; ok && e.key == seriesKey() {
+		perm := permKey{runID, lines[u.Name]}
+		if e, ok := st.emitted[u.Name]; ok && e.key == (seriesKey{perm, dryRun, sig}) {
 			for _, m := range e.metrics {
 				send(m)
 			}
-			for _, n := range e.allowed {
-				counts[n]++
+			for _, i := range e.allowed {
+				counts[i]++
 			}
 			continue
 		}
@@ -296,8 +310,8 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 			delete(st.emitted, u.Name)
 			continue
 		}
-		e := userSeries{key: seriesKey()}
-		for _, n := range c.Names {
+		e := userSeries[seriesKey]{key: seriesKey{perm, dryRun, sig}}
+		for i, n := range c.Names {
 			allowed, known := permits[n]
 			if !known {
 				continue
@@ -306,22 +320,22 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 			if !gateKnown {
 				continue
 			}
-			v := allowed && available[n] && gate
+			v := allowed && available[i] && gate
 			m := sharedGauge(commandAllowedDesc, boolValue(v), u.Name, n)
 			send(m)
 			e.metrics = append(e.metrics, m)
 			if v {
-				counts[n]++
-				e.allowed = append(e.allowed, n)
+				counts[i]++
+				e.allowed = append(e.allowed, i)
 			}
 		}
 		st.emitted[u.Name] = e
 	}
 	e.gauge(commandUsersNotEvaluatedDesc, float64(notEvaluated+pending))
 	if pending == 0 {
-		for _, n := range c.Names {
+		for i, n := range c.Names {
 			if _, known := gates.allows(n); known {
-				e.gauge(commandAllowedUsersDesc, float64(counts[n]), n)
+				e.gauge(commandAllowedUsersDesc, float64(counts[i]), n)
 			}
 		}
 	}
@@ -348,7 +362,7 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 // dryRunResults returns the user's ACL decisions: cached, or from this
 // scrape's DRYRUN replies (then cached). nil when not evaluated yet; denied
 // when the exporter's user may not run ACL DRYRUN.
-func (c Commands) dryRunResults(r *Replies, st *commandState, u aclrule.User, key string) (allowed map[string]bool, denied bool) {
+func (c Commands) dryRunResults(r *Replies, st *commandState, u aclrule.User, key permKey) (allowed map[string]bool, denied bool) {
 	if p, ok := st.perms[u.Name]; ok && p.key == key {
 		return p.allowed, false
 	}
@@ -451,6 +465,13 @@ func aclUsersWithLines(r *Replies) ([]aclrule.User, map[string]string, error) {
 		return nil, nil, err
 	}
 	return a.users, a.lines, nil
+}
+
+func boolBit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func isReplyError(err error) bool {

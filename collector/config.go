@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -346,6 +347,7 @@ func parseTLSProtocols(v string) (map[string]bool, error) {
 // network is the listening configuration from CONFIG.
 type network struct {
 	binds         []string // as configured; empty on 6.x means every interface
+	addrs         []string // bindAddrs, read only
 	port, tlsPort int
 	unixsocket    string
 }
@@ -362,6 +364,7 @@ func readNetwork(r *Replies) (network, error) {
 		return n, errors.New("CONFIG GET bind returned nothing")
 	}
 	n.binds = strings.Fields(bind)
+	n.addrs = bindAddrs(n.binds)
 	portStr, ok, err := r.Config("port")
 	if err != nil {
 		return n, err
@@ -385,18 +388,25 @@ func readNetwork(r *Replies) (network, error) {
 	return n, nil
 }
 
-// bindAddrs returns the bind addresses in effect; an empty bind (6.x
-// default) listens on every IPv4 and IPv6 interface.
-func (n network) bindAddrs() []string {
-	if len(n.binds) == 0 {
-		return []string{"*", "::*"}
+// bindAddrs returns the bind addresses in effect (read only); an empty
+// bind (6.x default) listens on every IPv4 and IPv6 interface.
+func bindAddrs(binds []string) []string {
+	if len(binds) == 0 {
+		return everyInterface
 	}
-	out := make([]string, len(n.binds))
-	for i, b := range n.binds {
+	if !slices.ContainsFunc(binds, func(b string) bool { return strings.HasPrefix(b, "-") }) {
+		return binds
+	}
+	out := make([]string, len(binds))
+	for i, b := range binds {
 		out[i] = strings.TrimPrefix(b, "-")
 	}
 	return out
 }
+
+var everyInterface = []string{"*", "::*"}
+
+func (n network) bindAddrs() []string { return n.addrs }
 
 func (n network) tcpOpen() bool { return n.port > 0 || n.tlsPort > 0 }
 

@@ -95,7 +95,7 @@ func enabledUserObjects(name, skip string) func(*index) []Object {
 func unrestrictedUserObjects(ix *index) []Object {
 	users, _ := ix.enabledUsers()
 	keys := map[string]bool{}
-	for _, s := range ix.each("acl_user_unrestricted", "scope", "keys") {
+	for s := range ix.matching("acl_user_unrestricted", "scope", "keys") {
 		keys[s.label("user")] = s.value == 1
 	}
 	return objectsOf(ix, "user", "acl_user_unrestricted", "user", func(s sample) bool {

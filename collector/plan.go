@@ -73,8 +73,10 @@ func checkConfigParam(name string) error {
 // Plan collects the requests of one scrape. INFO is always part of it: every
 // version decision is made from it.
 type Plan struct {
-	facts    Facts
-	state    *State
+	facts Facts
+	state *State
+	// config and commands are allocated by the first request (nil: none);
+	// a steady scrape's follow-up plans request nothing.
 	config   map[string]bool
 	commands map[string][]string
 	err      error
@@ -82,7 +84,7 @@ type Plan struct {
 
 // NewPlan starts a plan for a server described by facts.
 func NewPlan(f Facts) *Plan {
-	return &Plan{facts: f, config: map[string]bool{}, commands: map[string][]string{}}
+	return &Plan{facts: f}
 }
 
 // UseState attaches the target's state, which lives as long as the target
@@ -112,6 +114,11 @@ func (p *Plan) Config(names ...string) {
 			p.err = errors.Join(p.err, err)
 			continue
 		}
+		if p.config == nil {
+			// Sized for the collectors' some thirty parameters at once:
+			// growing there was a tenth of a probe's plan allocations.
+			p.config = make(map[string]bool, 32)
+		}
 		p.config[strings.ToLower(n)] = true
 	}
 }
@@ -119,6 +126,9 @@ func (p *Plan) Config(names ...string) {
 // Command requests a read-only command other than INFO and CONFIG GET, e.g.
 // Command("ACL", "LIST"). Identical requests are sent once.
 func (p *Plan) Command(args ...string) {
+	if p.commands == nil {
+		p.commands = make(map[string][]string, 8)
+	}
 	p.commands[commandKey(args)] = args
 }
 

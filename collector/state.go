@@ -24,7 +24,7 @@ type State struct {
 	commandLog commandLogState
 	// aclUsers caches the acl collector's per-user series (see
 	// commandState.emitted).
-	aclUsers map[string]userSeries
+	aclUsers map[string]userSeries[aclUserKey]
 	// aclCache is the last ACL LIST reply (see acllist.go).
 	aclCache aclListCache
 	// configCache is the last CONFIG GET reply (see configreuse.go).
