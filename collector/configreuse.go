@@ -57,6 +57,10 @@ func (r *Replies) settleConfig(p *Plan, sent bool) {
 	c := &r.state.configCache
 	stamp := r.aclStamp()
 	if sent {
+		if stamp == "" { // not reusable (few ACL users): nothing to sort and keep
+			r.rememberConfig(nil, stamp, false)
+			return
+		}
 		r.rememberConfig(slices.Sorted(maps.Keys(p.config)), stamp, len(r.configErr) == 0)
 		return
 	}

@@ -117,7 +117,7 @@ func (p *Plan) Config(names ...string) {
 		if p.config == nil {
 			// Sized for the collectors' some thirty parameters at once:
 			// growing there was a tenth of a probe's plan allocations.
-			p.config = make(map[string]bool, 32)
+			p.config = make(map[string]bool, 24)
 		}
 		p.config[strings.ToLower(n)] = true
 	}
@@ -165,7 +165,11 @@ func (p *Plan) FollowUpCalls() []Call {
 
 func (p *Plan) calls(withInfo bool) []Call {
 	enc := EncodingFor(p.facts)
-	var calls []Call
+	n := 1 + len(p.commands) + 1 // INFO, the commands, one CONFIG GET
+	if enc != EncodingModern {
+		n += len(p.config)
+	}
+	calls := make([]Call, 0, n)
 	if withInfo {
 		info := infoCall(enc)
 		if enc == EncodingModern && p.wantsACLStamp() {

@@ -71,10 +71,10 @@ func NewReplies(p *Plan, calls []Call, results []Result) (*Replies, error) {
 	r := &Replies{
 		state:     p.State(),
 		facts:     p.facts,
-		config:    map[string]string{},
+		config:    make(map[string]string, len(p.config)), // sized: growing it was a tenth of the parse
 		configErr: map[string]error{},
-		commands:  map[string]Result{},
-		denied:    map[string]bool{},
+		commands:  make(map[string]Result, len(p.commands)),
+		denied:    make(map[string]bool, len(calls)),
 	}
 	aclSent, configSent := false, false
 	for i, c := range calls {
@@ -125,13 +125,6 @@ func (r *Replies) setInfo(res Result) {
 }
 
 func (r *Replies) setConfig(c Call, res Result) {
-	params := []string{c.key}
-	if c.key == "" { // multi-parameter form: the arguments after CONFIG GET
-		params = params[:0]
-		for _, a := range c.Args[2:] {
-			params = append(params, a.(string))
-		}
-	}
 	if res.Err == nil {
 		var err error
 		if err = parseConfigReply(res.Value, r.config); err == nil {
@@ -139,8 +132,12 @@ func (r *Replies) setConfig(c Call, res Result) {
 		}
 		res.Err = err
 	}
-	for _, p := range params {
-		r.configErr[p] = res.Err
+	if c.key != "" {
+		r.configErr[c.key] = res.Err
+		return
+	}
+	for _, a := range c.Args[2:] { // multi-parameter form: the arguments after CONFIG GET
+		r.configErr[a.(string)] = res.Err
 	}
 }
 
