@@ -95,6 +95,9 @@ func TestTableCoversFactsWaves(t *testing.T) {
 		// The 2026 advisories (issue 14).
 		"CVE-2025-67733", "CVE-2026-21863", "CVE-2026-27623", "CVE-2026-23479", "CVE-2026-25243",
 		"CVE-2026-23631", "CVE-2026-25588", "CVE-2026-25589", "CVE-2026-56684", "CVE-2026-63639",
+		// Added after redis-facts.md: Redis's July and August 2026 CVEs,
+		// Valkey's of October and November 2026.
+		"CVE-2026-66373", "CVE-2026-81934", "CVE-2026-136156", "CVE-2026-130822",
 		// Not in redis-facts.md: the 2022-2023 GitHub-CNA CVEs fixed on
 		// 6.0/6.2/7.0 (and 7.2.1), once a known gap of the table's scope.
 		"CVE-2022-31144", "CVE-2022-35951", "CVE-2022-35977", "CVE-2022-36021",
@@ -116,7 +119,7 @@ func TestTableCoversFactsWaves(t *testing.T) {
 			t.Errorf("All(): %s has FixedIn %q", v.ID, v.FixedIn)
 		}
 	}
-	if AsOf() != "2026-12-05" {
+	if AsOf() != "2026-12-07" {
 		t.Errorf("AsOf() = %q", AsOf())
 	}
 }

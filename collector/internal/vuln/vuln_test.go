@@ -37,11 +37,13 @@ var sampleWant = map[string]struct {
 	// 6.2.16 has the 2024-10 fixes; later 6.2 fixes: 6.2.17 (46981),
 	// 6.2.18 (21605), 6.2.19 (32023, 48367), 6.2.20 (the four Lua CVEs).
 	// 31227/51741 start at 7.0, 41056 at 7.0.9, 62507 at 8.2. The May 2026
-	// wave is fixed in 6.2.22, except 23631 that starts at 7.0.
+	// wave is fixed in 6.2.22, except 23631 that starts at 7.0; 66373 in
+	// 6.2.23, 81934 in 6.2.24.
 	"redis-6.2": {redisinfo.FlavorRedis, "6.2.16", []string{
 		"CVE-2024-46981", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
 		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
 		"CVE-2026-23479", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
+		"CVE-2026-66373", "CVE-2026-81934",
 	}},
 	// 7.0.15 is the last 7.0: it has 41056 (7.0.15), 45145 (7.0.14), 41053
 	// (7.0.13), 24834 and 36824 (7.0.12) and the older 2022-2023 7.0 fixes
@@ -52,35 +54,43 @@ var sampleWant = map[string]struct {
 		"CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023", "CVE-2025-46817",
 		"CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367", "CVE-2025-49844",
 		"CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
+		"CVE-2026-66373", "CVE-2026-81934",
 	}},
 	// 7.2.6 fixes the 2024-10 wave; 7.2.7 (46981, 51741), 7.2.8 (21605),
-	// 7.2.10 (32023, 48367), 7.2.11 (Lua wave), 7.2.14 (May 2026) are later.
+	// 7.2.10 (32023, 48367), 7.2.11 (Lua wave), 7.2.14 (May 2026), 7.2.15
+	// (66373), 7.2.16 (81934) are later.
 	"redis-7.2": {redisinfo.FlavorRedis, "7.2.6", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
 		"CVE-2025-49844", "CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
+		"CVE-2026-66373", "CVE-2026-81934",
 	}},
-	// 7.4.1 fixes the 2024-10 wave; 7.4.2, 7.4.3, 7.4.5, 7.4.6, 7.4.9 are later.
+	// 7.4.1 fixes the 2024-10 wave; 7.4.2, 7.4.3, 7.4.5, 7.4.6, 7.4.9, 7.4.10
+	// (66373), 7.4.11 (81934) are later.
 	"redis-7.4": {redisinfo.FlavorRedis, "7.4.1", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
 		"CVE-2025-49844", "CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
+		"CVE-2026-66373", "CVE-2026-81934",
 	}},
 	// 8.0.0 GA fixed 21605 and 8.0 shipped after the 2025-01 wave; 8.0.3
 	// (32023, 48367) and 8.0.4 (Lua wave) are later; 8.0 never got the May
-	// 2026 fixes.
+	// 2026 fixes, nor those of July (66373) and August (81934).
 	"redis-8.0": {redisinfo.FlavorRedis, "8.0.2", []string{
 		"CVE-2025-32023", "CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819",
 		"CVE-2025-48367", "CVE-2025-49844", "CVE-2026-23479", "CVE-2026-23631", "CVE-2026-25243", "CVE-2026-25588", "CVE-2026-25589",
+		"CVE-2026-66373", "CVE-2026-81934",
 	}},
 	// Valkey 8.0.1 fixes the 2024-10 wave; Valkey 8.0.2 (46981, 51741),
 	// 8.0.3 (21605), 8.0.4 (32023, 48367), 8.0.6 (Lua wave), 8.0.7 (67733,
 	// 21863), 8.0.9 (the May 2026 wave: 23479, 23631, 25243; 8.0.8 was
-	// revoked), 8.0.10 (56684, 63639) are later.
+	// revoked), 8.0.10 (56684, 63639), 8.0.12 (136156), 8.0.13 (130822) are
+	// later. (Sorted as strings: 130822 and 136156 before 21863.)
 	"valkey-8.0": {redisinfo.FlavorValkey, "8.0.1", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
-		"CVE-2025-49844", "CVE-2025-67733", "CVE-2026-21863", "CVE-2026-23479",
+		"CVE-2025-49844", "CVE-2025-67733", "CVE-2026-130822", "CVE-2026-136156",
+		"CVE-2026-21863", "CVE-2026-23479",
 		"CVE-2026-23631", "CVE-2026-25243", "CVE-2026-56684", "CVE-2026-63639",
 	}},
 }
@@ -247,6 +257,31 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorValkey, "9.0.2", "CVE-2026-21863", true, "9.0.3"},
 		{redisinfo.FlavorValkey, "9.0.3", "CVE-2026-21863", false, ""},
 		{redisinfo.FlavorValkey, "9.1.0", "CVE-2026-21863", false, ""}, // 9.1 GA after the fix
+		// Redis's July and August 2026 fixes (66373, 81934), per branch.
+		{redisinfo.FlavorRedis, "6.2.22", "CVE-2026-66373", true, "6.2.23"},
+		{redisinfo.FlavorRedis, "6.2.23", "CVE-2026-66373", false, ""},
+		{redisinfo.FlavorRedis, "8.6.4", "CVE-2026-66373", true, "8.6.5"},
+		{redisinfo.FlavorRedis, "8.6.5", "CVE-2026-66373", false, ""},
+		{redisinfo.FlavorRedis, "8.8.0", "CVE-2026-66373", false, ""}, // the record: before 8.8.0
+		{redisinfo.FlavorRedis, "8.0.6", "CVE-2026-66373", true, ""},  // end of life, unfixed
+		{redisinfo.FlavorRedis, "7.4.10", "CVE-2026-81934", true, "7.4.11"},
+		{redisinfo.FlavorRedis, "7.4.11", "CVE-2026-81934", false, ""},
+		{redisinfo.FlavorRedis, "8.8.1", "CVE-2026-81934", true, "8.8.2"},
+		{redisinfo.FlavorRedis, "8.8.2", "CVE-2026-81934", false, ""},
+		{redisinfo.FlavorRedis, "8.10.0", "CVE-2026-81934", true, "8.10.1"},
+		{redisinfo.FlavorRedis, "8.10.1", "CVE-2026-81934", false, ""},
+		{redisinfo.FlavorRedis, "6.0.20", "CVE-2026-81934", true, ""},  // older than every fixed branch
+		{redisinfo.FlavorValkey, "8.0.4", "CVE-2026-81934", false, ""}, // Redis's row only
+		// Valkey's October and November 2026 fixes (136156, 130822).
+		{redisinfo.FlavorValkey, "9.1.2", "CVE-2026-136156", true, "9.1.3"},
+		{redisinfo.FlavorValkey, "9.1.3", "CVE-2026-136156", false, ""},
+		{redisinfo.FlavorValkey, "8.1.10", "CVE-2026-136156", true, "8.1.11"},
+		{redisinfo.FlavorValkey, "8.1.11", "CVE-2026-136156", false, ""},
+		{redisinfo.FlavorValkey, "9.1.3", "CVE-2026-130822", true, "9.1.4"},
+		{redisinfo.FlavorValkey, "9.1.4", "CVE-2026-130822", false, ""},
+		{redisinfo.FlavorValkey, "7.2.15", "CVE-2026-130822", true, "7.2.16"},
+		{redisinfo.FlavorValkey, "7.2.16", "CVE-2026-130822", false, ""},
+		{redisinfo.FlavorRedis, "7.2.15", "CVE-2026-130822", false, ""}, // Valkey's row only
 		// The July 2026 Valkey advisories, per branch (CVE records).
 		{redisinfo.FlavorValkey, "7.2.13", "CVE-2026-56684", true, "7.2.14"},
 		{redisinfo.FlavorValkey, "7.2.14", "CVE-2026-56684", false, ""},
@@ -310,8 +345,8 @@ func TestMatchUnknownFutureVersions(t *testing.T) {
 		flavor  redisinfo.Flavor
 		version string
 	}{
-		{redisinfo.FlavorRedis, "8.8.0"},
-		{redisinfo.FlavorRedis, "8.10.0"},
+		{redisinfo.FlavorRedis, "8.8.2"},  // 8.8's only row (81934) is fixed in 8.8.2
+		{redisinfo.FlavorRedis, "8.10.1"}, // likewise 8.10.1
 		{redisinfo.FlavorRedis, "8.12.0"},
 		{redisinfo.FlavorRedis, "9.0.0"},
 		{redisinfo.FlavorRedis, "10.2.3"},
