@@ -194,7 +194,7 @@ type permKey struct{ runID, lineSum string }
 
 // seriesKey is what a user's command_allowed series depend on: its ACL
 // decisions (permKey), whether DRYRUN or the local evaluation made them, and
-// each command's availability and gate (commandsSig).
+// each command's availability and gate (sig, one byte per command).
 type seriesKey struct {
 	perm   permKey
 	dryRun bool
@@ -212,24 +212,25 @@ func (c Commands) Scrape(r *Replies, send Send, logger log.Logger) error {
 	var errs []error
 
 	// The command table: this scrape's reply, else the cache of this run.
-	// (Asked by name first: the key of COMMAND INFO and its 26 names is
-	// built only when one was sent.)
-	if !r.requestedName("command|info") {
-		if st.table == nil || st.infoRunID != facts.Server.RunID {
-			return errors.New("COMMAND INFO was not requested and no command table of this run is cached")
-		}
-	} else if v, err := r.Command(c.commandInfoArgs()...); err == nil {
-		arr, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("COMMAND INFO: unexpected reply type %T", v)
-		}
-		info, err := aclrule.ParseCommandInfo(arr)
-		if err != nil {
+	// A steady scrape sent no COMMAND INFO and has the table of this run:
+	// the reply's key (its 26 names) is then not built at all.
+	fresh := st.table != nil && st.infoRunID == facts.Server.RunID
+	if !fresh || r.requestedName("command|info") {
+		v, err := r.Command(c.commandInfoArgs()...)
+		switch {
+		case err == nil:
+			arr, ok := v.([]any)
+			if !ok {
+				return fmt.Errorf("COMMAND INFO: unexpected reply type %T", v)
+			}
+			info, err := aclrule.ParseCommandInfo(arr)
+			if err != nil {
+				return err
+			}
+			st.table, st.infoRunID = shareCommandTable(info), facts.Server.RunID
+		case !fresh:
 			return err
 		}
-		st.table, st.infoRunID = shareCommandTable(info), facts.Server.RunID
-	} else if st.table == nil || st.infoRunID != facts.Server.RunID {
-		return err
 	}
 	available := make([]bool, len(c.Names)) // by index in c.Names
 	for i, n := range c.Names {

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"errors"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -57,11 +58,7 @@ func (r *Replies) settleConfig(p *Plan, sent bool) {
 	c := &r.state.configCache
 	stamp := r.aclStamp()
 	if sent {
-		if stamp == "" { // not reusable (few ACL users): nothing to sort and keep
-			r.rememberConfig(nil, stamp, false)
-			return
-		}
-		r.rememberConfig(slices.Sorted(maps.Keys(p.config)), stamp, len(r.configErr) == 0)
+		r.rememberConfig(maps.Keys(p.config), stamp, len(r.configErr) == 0)
 		return
 	}
 	if c.values != nil && r.facts.Server.RunID == c.runID && stamp == c.stamp {
@@ -85,18 +82,19 @@ func (r *Replies) mergeConfig(o *Replies) {
 		return
 	}
 	r.configStale = false
-	r.rememberConfig(r.state.configCache.params, r.aclStamp(), len(o.configErr) == 0)
+	r.rememberConfig(slices.Values(r.state.configCache.params), r.aclStamp(), len(o.configErr) == 0)
 }
 
-// rememberConfig keeps this scrape's values of params, read after an INFO
+// rememberConfig keeps this scrape's values of the names, read after an INFO
 // whose stamp is stamp; nothing when the stamp is unknown or the read
 // failed (ok false).
-func (r *Replies) rememberConfig(params []string, stamp string, ok bool) {
+func (r *Replies) rememberConfig(names iter.Seq[string], stamp string, ok bool) {
 	c := &r.state.configCache
-	if stamp == "" || !ok {
+	if stamp == "" || !ok { // not reusable (few ACL users, or a failed read): nothing to sort
 		*c = configCache{}
 		return
 	}
+	params := slices.Sorted(names)
 	values := make(map[string]string, len(params))
 	for _, n := range params {
 		if v, ok := r.config[n]; ok {

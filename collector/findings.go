@@ -754,12 +754,7 @@ var Checks = []Check{
 			if !ok || len(ix.each("server_info")) == 0 {
 				return false, false
 			}
-			replica := false
-			for range ix.matching("server_info", "role", "replica") {
-				replica = true
-				break
-			}
-			if !replica {
+			if _, replica := ix.value("server_info", "role", "replica"); !replica {
 				return false, false // not a replica: not applicable
 			}
 			return ro == 0, true
