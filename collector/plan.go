@@ -126,10 +126,15 @@ func (p *Plan) Config(names ...string) {
 // Command requests a read-only command other than INFO and CONFIG GET, e.g.
 // Command("ACL", "LIST"). Identical requests are sent once.
 func (p *Plan) Command(args ...string) {
+	var buf [keyBufSize]byte
+	k := appendCommandKey(buf[:0], args)
+	if _, ok := p.commands[string(k)]; ok {
+		return // ACL LIST is requested by three collectors: one key
+	}
 	if p.commands == nil {
 		p.commands = make(map[string][]string, 8)
 	}
-	p.commands[commandKey(args)] = args
+	p.commands[string(k)] = args
 }
 
 // Err reports a request that was refused (a glob or secret CONFIG parameter):
@@ -239,8 +244,46 @@ func boxed(name string) any {
 	return v
 }
 
+// commandKey identifies a request: its arguments joined by NUL, the
+// command's name (and a container's subcommand) in lower case, as Redis
+// reads them, and the other arguments as they are: ACL user names are
+// case-sensitive, so "ACL DRYRUN Ops ..." and "ACL DRYRUN ops ..." are two
+// requests with two answers.
 func commandKey(args []string) string {
-	return strings.ToLower(strings.Join(args, "\x00"))
+	var buf [keyBufSize]byte
+	return string(appendCommandKey(buf[:0], args))
+}
+
+// keyBufSize fits a steady scrape's keys on the stack; longer ones (COMMAND
+// INFO of the checked commands, ACL DRYRUN) grow onto the heap.
+const keyBufSize = 96
+
+// appendCommandKey appends commandKey(args) to dst. Lookups use it with a
+// buffer on the stack, so that finding a reply allocates nothing.
+func appendCommandKey(dst []byte, args []string) []byte {
+	base := len(dst)
+	for i, a := range args {
+		if i > 0 {
+			dst = append(dst, 0)
+		}
+		if i == 0 || i == 1 && containers[string(dst[base:len(dst)-1])] {
+			dst = appendLowerASCII(dst, a)
+		} else {
+			dst = append(dst, a...)
+		}
+	}
+	return dst
+}
+
+func appendLowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // containers are commands whose first argument is a subcommand; the command

@@ -253,7 +253,8 @@ func (r *Replies) Config(name string) (value string, ok bool, err error) {
 
 // Command returns the reply to a command requested with Plan.Command.
 func (r *Replies) Command(args ...string) (any, error) {
-	res, ok := r.commands[commandKey(args)]
+	var buf [keyBufSize]byte
+	res, ok := r.commands[string(appendCommandKey(buf[:0], args))]
 	if !ok {
 		return nil, fmt.Errorf("%s was not requested", strings.Join(args, " "))
 	}
@@ -295,6 +296,7 @@ func (r *Replies) requestedName(name string) bool {
 // Requested reports whether the command was sent this scrape (in the plan
 // or a merged follow-up), whatever its reply.
 func (r *Replies) Requested(args ...string) bool {
-	_, ok := r.commands[commandKey(args)]
+	var buf [keyBufSize]byte
+	_, ok := r.commands[string(appendCommandKey(buf[:0], args))]
 	return ok
 }

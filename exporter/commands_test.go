@@ -152,3 +152,24 @@ func TestMaxUsersCap(t *testing.T) {
 		`redis_security_command_allowed_users{command="FLUSHDB"}`:          2,
 	})
 }
+
+// TestDryRunUsersDifferingInCaseOnly: ACL user names are case-sensitive, so
+// "Ops" and "ops" are two users, and each gets its own ACL DRYRUN answers
+// (the requests differ only in the user name's case).
+func TestDryRunUsersDifferingInCaseOnly(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user default on >admin-pw ~* &* +@all\n"+
+		"user Ops on >ops1-pw ~* &* +@all\n"+
+		"user ops on >ops2-pw ~* &* +@all -flushdb\n"+leastPrivilegeACL)
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), user: "exporter", password: "exporter-pw"})
+	want := map[string]float64{
+		`redis_security_command_allowed{command="FLUSHDB",user="Ops"}`:  1,
+		`redis_security_command_allowed{command="FLUSHDB",user="ops"}`:  0,
+		`redis_security_command_allowed{command="FLUSHALL",user="Ops"}`: 1,
+		`redis_security_command_allowed{command="FLUSHALL",user="ops"}`: 1,
+		`redis_security_command_allowed_users{command="FLUSHDB"}`:       2, // Ops, default
+	}
+	for i := 0; i < 2; i++ { // DRYRUN answers, then the cached ones
+		expect(t, scrape(t, tg, 5*time.Second), want)
+	}
+}
