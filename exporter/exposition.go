@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/klauspost/compress/flate"
@@ -645,12 +646,14 @@ func sameLabels(a, b *dto.Metric) bool {
 // Serve writes a scrape's metrics, plus extra's (the exporter's own process
 // and Go metrics; nil on /probe), in the format and encoding the request
 // negotiates, as promhttp.HandlerFor with ContinueOnError would.
-func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometheus.Metric, extra prometheus.Gatherer, errorLog promhttp.Logger) {
+// formats (nil: none) remembers the negotiated format of its handler's
+// requests.
+func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometheus.Metric, extra prometheus.Gatherer, errorLog promhttp.Logger, formats *FormatCache) {
 	h := w.Header()
 	h.Add("Vary", "Accept")
 	h.Add("Vary", "Accept-Encoding")
-	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
-	if format.FormatType() == expfmt.TypeTextPlain {
+	format, text := formats.negotiate(r.Header)
+	if text {
 		var mfs []*dto.MetricFamily
 		var own []prometheus.Metric
 		var err error
@@ -699,6 +702,39 @@ func (t *Target) Serve(w http.ResponseWriter, r *http.Request, metrics []prometh
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// FormatCache remembers the exposition format negotiated for the last
+// Accept header a handler saw. A scraper sends the same header on every
+// request, and negotiating it anew (expfmt parses the header and each
+// offered format) cost 11-19 allocations and 1-2 µs per request. One entry,
+// so an odd header costs only its own negotiation. Safe for concurrent use.
+type FormatCache struct {
+	last atomic.Pointer[negotiatedFormat]
+}
+
+type negotiatedFormat struct {
+	accept string
+	format expfmt.Format
+	text   bool // the text format, which the fast path serves
+}
+
+// negotiate returns the format for the request's headers, as
+// expfmt.NegotiateAccept with the default formats, and whether it is the
+// text format. A nil cache negotiates every time.
+func (c *FormatCache) negotiate(h http.Header) (expfmt.Format, bool) {
+	accept := h.Get("Accept") // all NegotiateAccept reads
+	if c != nil {
+		if n := c.last.Load(); n != nil && n.accept == accept {
+			return n.format, n.text
+		}
+	}
+	f := expfmt.NegotiateAccept(h, expfmt.DefaultAcceptedFormats()...)
+	n := &negotiatedFormat{accept: strings.Clone(accept), format: f, text: f.FormatType() == expfmt.TypeTextPlain}
+	if c != nil {
+		c.last.Store(n)
+	}
+	return n.format, n.text
+}
 
 // prebuilt serves one scrape's metrics, checked against the target's Descs.
 type prebuilt struct {

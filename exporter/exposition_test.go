@@ -63,7 +63,7 @@ func serve(t *testing.T, tg *exporter.Target, metrics []prometheus.Metric, extra
 		r.Header.Set("Accept", accept)
 	}
 	w := httptest.NewRecorder()
-	tg.Serve(w, r, metrics, extra, nil)
+	tg.Serve(w, r, metrics, extra, nil, nil)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
@@ -254,7 +254,7 @@ func TestNegotiateEncoding(t *testing.T) {
 		w := httptest.NewRecorder()
 		tg, _ := exporter.NewTarget(exporter.Options{Address: exporter.Address{Network: "tcp", Addr: "127.0.0.1:1"}})
 		tg.Serve(w, r, []prometheus.Metric{prometheus.MustNewConstMetric(
-			prometheus.NewDesc("redis_security_up", "x", nil, nil), prometheus.GaugeValue, 1)}, nil, nil)
+			prometheus.NewDesc("redis_security_up", "x", nil, nil), prometheus.GaugeValue, 1)}, nil, nil, nil)
 		if got := w.Header().Get("Content-Encoding"); got != tc.want {
 			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", tc.header, got, tc.want)
 		}

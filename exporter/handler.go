@@ -47,10 +47,11 @@ func MetricsHandler(t *Target, extra prometheus.Gatherer, o HandlerOptions) http
 		o.Logger = log.NewNopLogger()
 	}
 	errorLog := promLogger{o.Logger}
+	var formats FormatCache
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, o))
 		defer cancel()
-		t.Serve(w, r, t.Scrape(ctx), extra, errorLog)
+		t.Serve(w, r, t.Scrape(ctx), extra, errorLog, &formats)
 	})
 }
 

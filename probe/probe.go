@@ -66,6 +66,8 @@ type Prober struct {
 	done    chan struct{}
 
 	metrics *selfMetrics
+	// formats remembers the format negotiated for the last Accept header.
+	formats exporter.FormatCache
 }
 
 type poolKey struct {
@@ -379,7 +381,7 @@ func (p *Prober) ServeProbe(w http.ResponseWriter, r *http.Request) {
 
 	// No self-metrics here: a probe serves the target's metrics only.
 	metrics, up := e.target.ScrapeUp(ctx)
-	e.target.Serve(w, r, metrics, nil, promLogger{p.logger})
+	e.target.Serve(w, r, metrics, nil, promLogger{p.logger}, &p.formats)
 	result := resultSuccess
 	if !up {
 		result = resultFailure
