@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -269,7 +270,7 @@ func parseACLList(r *Replies) *aclList {
 		a.lines[u.Name] = string(sum[:])
 		a.users = append(a.users, u)
 	}
-	sort.Slice(a.users, func(i, j int) bool { return a.users[i].Name < a.users[j].Name })
+	slices.SortFunc(a.users, func(x, y aclrule.User) int { return strings.Compare(x.Name, y.Name) }) // sort.Slice allocates per call
 	return a
 }
 

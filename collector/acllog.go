@@ -1,11 +1,12 @@
 package collector
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -180,11 +181,11 @@ func topSources(m map[string]int64, n int) []string {
 	for s := range m {
 		srcs = append(srcs, s)
 	}
-	sort.Slice(srcs, func(i, j int) bool {
-		if m[srcs[i]] != m[srcs[j]] {
-			return m[srcs[i]] > m[srcs[j]]
+	slices.SortFunc(srcs, func(a, b string) int {
+		if c := cmp.Compare(m[b], m[a]); c != 0 {
+			return c // most events first
 		}
-		return srcs[i] < srcs[j]
+		return strings.Compare(a, b)
 	})
 	if n >= 0 && len(srcs) > n {
 		srcs = srcs[:n]

@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -252,15 +254,8 @@ func emitClientCounts(e emitter, c *clientCounts) {
 		for k := range m.counts {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool {
-			a, b := keys[i], keys[j]
-			if a.transport != b.transport {
-				return a.transport < b.transport
-			}
-			if a.network != b.network {
-				return a.network < b.network
-			}
-			return a.user < b.user
+		slices.SortFunc(keys, func(a, b clientKey) int {
+			return cmp.Or(strings.Compare(a.transport, b.transport), strings.Compare(a.network, b.network), strings.Compare(a.user, b.user))
 		})
 		for _, k := range keys {
 			// gauge makes the user label safe (non-UTF-8 names quoted,

@@ -3,7 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,6 +32,9 @@ func (e ServerError) Code() string {
 // IsDenied reports whether err is a NOPERM reply: the exporter's user may not
 // run the command.
 func IsDenied(err error) bool {
+	if err == nil {
+		return false // without errors.As, whose target escapes: a call per request and scrape
+	}
 	var se ServerError
 	return errors.As(err, &se) && se.Code() == "NOPERM"
 }
@@ -276,7 +279,7 @@ func (r *Replies) DeniedCommands() []CommandDenial {
 	for n, d := range r.denied {
 		out = append(out, CommandDenial{Command: n, Denied: d})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Command < out[j].Command })
+	slices.SortFunc(out, func(a, b CommandDenial) int { return strings.Compare(a.Command, b.Command) })
 	return out
 }
 

@@ -190,7 +190,7 @@ func (x *exposition) encode(buf *bytes.Buffer, t *Target, metrics []prometheus.M
 			f.cur = append(f.cur, m)
 		}
 	}
-	sort.Slice(present, func(i, j int) bool { return present[i].name < present[j].name })
+	slices.SortFunc(present, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for _, mf := range extra {
 		if f, clash := x.byName[mf.GetName()]; clash && f.seen == gen {
 			return nil, errSlowPath // promhttp merges or reports the clash

@@ -270,8 +270,8 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorRedis, "8.8.2", "CVE-2026-81934", false, ""},
 		{redisinfo.FlavorRedis, "8.10.0", "CVE-2026-81934", true, "8.10.1"},
 		{redisinfo.FlavorRedis, "8.10.1", "CVE-2026-81934", false, ""},
-		{redisinfo.FlavorRedis, "6.0.20", "CVE-2026-81934", true, ""},  // older than every fixed branch
-		{redisinfo.FlavorRedis, "7.2.16", "CVE-2026-81934", true, ""},  // 7.2.16 fixed only a blocked-client use-after-free
+		{redisinfo.FlavorRedis, "6.0.20", "CVE-2026-81934", true, ""}, // older than every fixed branch
+		{redisinfo.FlavorRedis, "7.2.16", "CVE-2026-81934", true, ""}, // 7.2.16 fixed only a blocked-client use-after-free
 		{redisinfo.FlavorRedis, "6.2.24", "CVE-2026-81934", false, ""},
 		{redisinfo.FlavorValkey, "8.0.4", "CVE-2026-81934", false, ""}, // Redis's row only
 		// Valkey's October and November 2026 fixes (136156, 130822).
