@@ -88,6 +88,18 @@ func Parse(line string) (User, error) {
 		return u, fmt.Errorf("ACL LIST entry does not start with \"user <name>\"")
 	}
 	u.Name = tokens[1]
+	// Sized at once: the command rules are most of a line's tokens (the
+	// README's exporter user has some thirty), and growing the slice was
+	// most of a line's allocations.
+	rules := 0
+	for _, tok := range tokens[2:] {
+		if tok != "" && (tok[0] == '+' || tok[0] == '-' || tok == "allcommands" || tok == "nocommands") {
+			rules++
+		}
+	}
+	if rules > 0 {
+		u.Root.CommandRules = make([]string, 0, rules)
+	}
 	for _, tok := range tokens[2:] {
 		switch {
 		case tok == "on":
@@ -180,7 +192,8 @@ func tokenize(line string) ([]string, error) {
 // left open.
 func tokenizeWith(line string, closes func(string) bool) (tokens []string, ok bool) {
 	open := -1 // index in tokens of the selector being merged
-	for _, f := range strings.Split(line, " ") {
+	tokens = make([]string, 0, strings.Count(line, " ")+1)
+	for f := range strings.SplitSeq(line, " ") {
 		switch {
 		case f == "":
 		case open >= 0:
