@@ -71,6 +71,13 @@ type memoMetric struct {
 
 func (m *memoMetric) Desc() *prometheus.Desc { return m.desc }
 
+// Sample returns what Write writes, for a writer that keeps dto values of
+// its own (the exposition's scratch; Write allocates two per series): the
+// label pairs, shared and read only, the type and the value.
+func (m *memoMetric) Sample() ([]*dto.LabelPair, prometheus.ValueType, float64) {
+	return m.labels.pairs, m.typ, m.value
+}
+
 func (m *memoMetric) Write(out *dto.Metric) error {
 	out.Label = m.labels.pairs
 	switch m.typ {

@@ -418,7 +418,9 @@ func (f *family) write(buf *bytes.Buffer) (reused bool, err error) {
 	mf := sc.family(f, len(f.cur))
 	pbs := sc.pbs
 	for i, m := range f.cur {
-		if err := m.Write(&pbs[i]); err != nil {
+		if smp, ok := m.(sampler); ok {
+			sc.fill(i, smp)
+		} else if err := m.Write(&pbs[i]); err != nil {
 			return false, errSlowPath
 		}
 		pb := &pbs[i]
@@ -493,6 +495,43 @@ type writeScratch struct {
 	mf   dto.MetricFamily
 	ptrs []*dto.Metric
 	pbs  []dto.Metric
+	// The values of the samplers' series (see fill).
+	gauges   []dto.Gauge
+	counters []dto.Counter
+	untyped  []dto.Untyped
+	values   []float64
+}
+
+// sampler is a metric that gives its sample instead of writing it (the
+// collectors' memoised series): Write allocates the value's two dto
+// objects, and a dozen of them are written each scrape.
+type sampler interface {
+	Sample() ([]*dto.LabelPair, prometheus.ValueType, float64)
+}
+
+// fill sets pbs[i] to s's sample, with values of the scratch's own.
+func (sc *writeScratch) fill(i int, s sampler) {
+	labels, typ, v := s.Sample()
+	pb := &sc.pbs[i]
+	pb.Label = labels
+	sc.values[i] = v
+	switch typ {
+	case prometheus.CounterValue:
+		c := &sc.counters[i]
+		c.Reset()
+		c.Value = &sc.values[i]
+		pb.Counter = c
+	case prometheus.GaugeValue:
+		g := &sc.gauges[i]
+		g.Reset()
+		g.Value = &sc.values[i]
+		pb.Gauge = g
+	default:
+		u := &sc.untyped[i]
+		u.Reset()
+		u.Value = &sc.values[i]
+		pb.Untyped = u
+	}
 }
 
 var writeScratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
@@ -501,8 +540,10 @@ var writeScratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
 func (sc *writeScratch) family(f *family, n int) *dto.MetricFamily {
 	if cap(sc.pbs) < n {
 		sc.pbs, sc.ptrs = make([]dto.Metric, n), make([]*dto.Metric, n)
+		sc.gauges, sc.counters, sc.untyped, sc.values = make([]dto.Gauge, n), make([]dto.Counter, n), make([]dto.Untyped, n), make([]float64, n)
 	}
 	sc.pbs, sc.ptrs = sc.pbs[:n], sc.ptrs[:n]
+	sc.gauges, sc.counters, sc.untyped, sc.values = sc.gauges[:n], sc.counters[:n], sc.untyped[:n], sc.values[:n]
 	sc.mf.Reset()
 	sc.mf.Name, sc.mf.Help, sc.mf.Metric = &f.name, &f.help, sc.ptrs
 	return &sc.mf
