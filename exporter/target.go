@@ -370,6 +370,7 @@ func (t *Target) scrape(ctx context.Context) result {
 		emit(collectorSuccessDesc, success, s.Name())
 		emit(collectorDurationDesc, time.Since(sStart).Seconds(), s.Name())
 	}
+	t.scraping = "" // scraperLogger is for scrapers only
 	// After the scrapers: they may report a denial remembered from an
 	// earlier scrape for a command they no longer send (ACL DRYRUN).
 	for _, d := range replies.DeniedCommands() {
