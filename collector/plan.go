@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/redis-security/redis_security_exporter/collector/internal/redisinfo"
 )
@@ -134,7 +133,7 @@ func (p *Plan) Command(args ...string) {
 	if p.commands == nil {
 		p.commands = make(map[string][]string, 8)
 	}
-	p.commands[string(k)] = args
+	p.commands[interned.str(k)] = args
 }
 
 // Err reports a request that was refused (a glob or secret CONFIG parameter):
@@ -212,7 +211,7 @@ func (p *Plan) calls(withInfo bool) []Call {
 		}
 		args := make([]any, len(p.commands[k]))
 		for i, a := range p.commands[k] {
-			args[i] = a
+			args[i] = boxed(a)
 		}
 		calls = append(calls, Call{Args: args, Name: commandName(p.commands[k]), kind: callCommand, key: k})
 	}
@@ -230,19 +229,10 @@ func infoCall(enc Encoding) Call {
 	return Call{Args: args, Name: "info", kind: callInfo}
 }
 
-// boxedNames holds parameter and section names as interface values: a
-// string put in an interface is copied to the heap, and a scrape's CONFIG
-// GET carries some thirty names. The names are the collectors' own, a
-// bounded set.
-var boxedNames sync.Map // string -> any
-
-func boxed(name string) any {
-	if v, ok := boxedNames.Load(name); ok {
-		return v
-	}
-	v, _ := boxedNames.LoadOrStore(name, any(name))
-	return v
-}
+// boxed returns a parameter, section or argument name as an interface value:
+// a string put in an interface is copied to the heap, and a scrape's CONFIG
+// GET alone carries some thirty names.
+func boxed(name string) any { return interned.box(name) }
 
 // commandKey identifies a request: its arguments joined by NUL, the
 // command's name (and a container's subcommand) in lower case, as Redis
@@ -298,11 +288,13 @@ func commandName(args []string) string {
 	if len(args) == 0 {
 		return ""
 	}
-	name := strings.ToLower(args[0])
-	if containers[name] && len(args) > 1 {
-		return name + "|" + strings.ToLower(args[1])
+	var buf [32]byte
+	name := appendLowerASCII(buf[:0], args[0])
+	if containers[string(name)] && len(args) > 1 {
+		name = append(name, '|')
+		name = appendLowerASCII(name, args[1])
 	}
-	return name
+	return interned.str(name)
 }
 
 // Covers reports whether p requests everything q requests, so that the
