@@ -28,8 +28,7 @@
 //     branch is affected when it is older than that version.
 //   - unfixed: branches that are affected and have no known fix: end-of-life
 //     branches such as Redis 6.0 or 7.0, or a supported branch whose fix has
-//     not shipped (Redis 7.2 for CVE-2026-81934). Every version on them is
-//     affected.
+//     not shipped. Every version on them is affected.
 //   - older_unfixed: every branch older than the oldest listed branch is
 //     affected without a fix (from introduced on).
 //   - introduced: versions older than this are not affected.

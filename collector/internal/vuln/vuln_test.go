@@ -58,7 +58,7 @@ var sampleWant = map[string]struct {
 	}},
 	// 7.2.6 fixes the 2024-10 wave; 7.2.7 (46981, 51741), 7.2.8 (21605),
 	// 7.2.10 (32023, 48367), 7.2.11 (Lua wave), 7.2.14 (May 2026), 7.2.15
-	// (66373) are later; 81934 is unfixed on 7.2.
+	// (66373), 7.2.16 (81934) are later.
 	"redis-7.2": {redisinfo.FlavorRedis, "7.2.6", []string{
 		"CVE-2024-46981", "CVE-2024-51741", "CVE-2025-21605", "CVE-2025-32023",
 		"CVE-2025-46817", "CVE-2025-46818", "CVE-2025-46819", "CVE-2025-48367",
@@ -271,7 +271,9 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorRedis, "8.10.0", "CVE-2026-81934", true, "8.10.1"},
 		{redisinfo.FlavorRedis, "8.10.1", "CVE-2026-81934", false, ""},
 		{redisinfo.FlavorRedis, "6.0.20", "CVE-2026-81934", true, ""}, // older than every fixed branch
-		{redisinfo.FlavorRedis, "7.2.16", "CVE-2026-81934", true, ""}, // 7.2.16 fixed only a blocked-client use-after-free
+		{redisinfo.FlavorRedis, "7.2.15", "CVE-2026-81934", true, "7.2.16"},
+		{redisinfo.FlavorRedis, "7.2.16", "CVE-2026-81934", false, ""}, // the CNA's advisory; its release pull request's description left it out
+		{redisinfo.FlavorRedis, "7.0.15", "CVE-2026-81934", true, ""},  // end of life: no fix
 		{redisinfo.FlavorRedis, "6.2.24", "CVE-2026-81934", false, ""},
 		{redisinfo.FlavorValkey, "8.0.4", "CVE-2026-81934", false, ""}, // Redis's row only
 		// Valkey's October and November 2026 fixes (136156, 130822).
