@@ -143,7 +143,7 @@ func BenchmarkExpositionFloor(b *testing.B) {
 }
 
 // BenchmarkMetricsHandler is one steady-state /metrics request as
-// Prometheus sends it (Accept-Encoding: gzip), scrape, exposition and
+// Prometheus sends it (Accept-Encoding: gzip, prometheusAccept), scrape, exposition and
 // compression, with the exporter's own Go and process metrics: through the
 // exporter's handler, and through promhttp as the handler was before it
 // had its own exposition path (the "before" of BENCHMARKS.md).
@@ -177,6 +177,7 @@ func BenchmarkMetricsHandler(b *testing.B) {
 				serveOnce := func() int {
 					r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 					r.Header.Set("Accept-Encoding", "gzip")
+					r.Header.Set("Accept", prometheusAccept)
 					w := httptest.NewRecorder()
 					h.ServeHTTP(w, r)
 					if w.Code != http.StatusOK {
@@ -201,3 +202,6 @@ func BenchmarkMetricsHandler(b *testing.B) {
 		}
 	}
 }
+
+// prometheusAccept is the Accept header Prometheus 2 sends by default.
+const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"

@@ -16,11 +16,15 @@ import (
 )
 
 // BenchmarkProbe is one steady-state /probe request as Prometheus sends it
-// (Accept-Encoding: gzip), round robin over 200 pooled targets (20 servers,
+// (Accept-Encoding: gzip, its Accept header), round robin over 200 pooled targets (20 servers,
 // each at 10 loopback addresses: the scripted benchmark's fleet), with the
 // exporter's default settings: exporter CPU and allocations per probe, and
 // the heap each pooled target keeps (heap-KiB/target, after two GCs, so
 // that pooled buffers are gone too, without what targets share).
+// prometheusAccept is the Accept header Prometheus 2 sends by default (the
+// exporter negotiates it once per handler, see exporter.FormatCache).
+const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
 func BenchmarkProbe(b *testing.B) {
 	var targets []string
 	for i := 0; i < 20; i++ {
@@ -51,6 +55,7 @@ modules:
 	probeOnce := func(target string) {
 		r := httptest.NewRequest(http.MethodGet, "/probe?"+url.Values{"module": {"default"}, "target": {target}}.Encode(), nil)
 		r.Header.Set("Accept-Encoding", "gzip")
+		r.Header.Set("Accept", prometheusAccept)
 		w := httptest.NewRecorder()
 		p.ServeProbe(w, r)
 		if w.Code != http.StatusOK {
