@@ -8,8 +8,9 @@
 // exposition, compression of what changed) is what it adds to this floor.
 //
 // scripts/benchrun starts it after the exporter's measured /probe intervals,
-// on the same schedule and targets (see probeFloor there); it is not part of
-// the exporter.
+// on the same schedule and targets (see probeFloor there), and, with
+// -target, after the default config's measured /metrics scrapes, scraped as
+// the exporter was (see metricsFloor); it is not part of the exporter.
 package main
 
 import (
@@ -35,15 +36,16 @@ func main() {
 		pwFile   = flag.String("password-file", "", "file with the user's password")
 		cmdsFile = flag.String("commands", "", "JSON array of the commands a probe sends, each an array of arguments")
 		bodyFile = flag.String("body", "", "the body every probe answers (text format, uncompressed)")
+		target   = flag.String("target", "", "also serve /metrics, as the exporter with --redis.addr=<target> does (host:port)")
 	)
 	flag.Parse()
-	if err := run(*listen, *user, *pwFile, *cmdsFile, *bodyFile); err != nil {
+	if err := run(*listen, *user, *pwFile, *cmdsFile, *bodyFile, *target); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfloor:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, user, pwFile, cmdsFile, bodyFile string) error {
+func run(listen, user, pwFile, cmdsFile, bodyFile, metricsTarget string) error {
 	pw, err := os.ReadFile(pwFile)
 	if err != nil {
 		return err
@@ -89,9 +91,9 @@ func run(listen, user, pwFile, cmdsFile, bodyFile string) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) {
+	serve := func(w http.ResponseWriter, r *http.Request, target string) {
 		ctx := context.Background()
-		pipe := client(r.URL.Query().Get("target")).Pipeline()
+		pipe := client(target).Pipeline()
 		for _, a := range args {
 			pipe.Do(ctx, a...)
 		}
@@ -108,6 +110,10 @@ func run(listen, user, pwFile, cmdsFile, bodyFile string) error {
 			return
 		}
 		w.Write(text)
-	})
+	}
+	mux.HandleFunc("/probe", func(w http.ResponseWriter, r *http.Request) { serve(w, r, r.URL.Query().Get("target")) })
+	if metricsTarget != "" {
+		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) { serve(w, r, metricsTarget) })
+	}
 	return http.ListenAndServe(listen, mux)
 }

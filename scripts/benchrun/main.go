@@ -91,7 +91,7 @@ func run() int {
 		keep     = flag.Bool("keep", false, "keep the work directory (server logs and configs)")
 	)
 	flag.StringVar(&h.exporterBin, "exporter", "./redis_security_exporter", "exporter binary")
-	flag.StringVar(&h.floorBin, "floor", "", "scripts/benchfloor binary: measured on the /probe scenario's schedule after the exporter (empty: not measured)")
+	flag.StringVar(&h.floorBin, "floor", "", "scripts/benchfloor binary: measured after the exporter on the /probe scenario's schedule and on the default config's scrapes (empty: not measured)")
 	flag.StringVar(&h.redisBin, "redis-server", os.Getenv("REDIS_SERVER_BIN"), "redis-server binary (default: REDIS_SERVER_BIN, else PATH)")
 	flag.IntVar(&h.scrapes, "scrapes", envInt("BENCH_SCRAPES", 1000), "measured scrapes per scenario (BENCH_SCRAPES)")
 	flag.IntVar(&h.rssScrapes, "rss-scrapes", envInt("BENCH_RSS_SCRAPES", 10000), "scrapes of the RSS series (BENCH_RSS_SCRAPES)")

@@ -608,16 +608,9 @@ func sortedKeys(m map[string]float64) []string {
 // and answers with the exporter's last body. One warm-up interval (the
 // connections), then the exporter's measured intervals.
 func (h *harness) probeFloor(client *http.Client, request []byte, targets []string, offsets []time.Duration, body []byte, pwFile string) (*floorResult, error) {
-	cmds, err := parseRequest(request)
-	if err != nil || len(cmds) == 0 {
-		return nil, fmt.Errorf("the exporter's steady request (%d bytes) does not parse", len(request))
-	}
-	// A steady probe does not authenticate; if one did, its password must
-	// not go into the floor's command file.
-	for _, c := range cmds {
-		if len(c) > 0 && (strings.EqualFold(c[0], "auth") || strings.EqualFold(c[0], "hello")) {
-			return nil, fmt.Errorf("the exporter's steady request has %s: not a steady probe", strings.ToUpper(c[0]))
-		}
+	cmds, err := floorCommands(request)
+	if err != nil {
+		return nil, err
 	}
 	cmdsFile := filepath.Join(h.workDir, "floor-commands.json")
 	bodyFile := filepath.Join(h.workDir, "floor-body.txt")
@@ -660,6 +653,23 @@ func (h *harness) probeFloor(client *http.Client, request []byte, targets []stri
 		return nil, err
 	}
 	return fr, nil
+}
+
+// floorCommands returns the commands of a steady request for the floor's
+// command file.
+func floorCommands(request []byte) ([][]string, error) {
+	cmds, err := parseRequest(request)
+	if err != nil || len(cmds) == 0 {
+		return nil, fmt.Errorf("the exporter's steady request (%d bytes) does not parse", len(request))
+	}
+	// A steady scrape does not authenticate; if one did, its password must
+	// not go into the floor's command file.
+	for _, c := range cmds {
+		if len(c) > 0 && (strings.EqualFold(c[0], "auth") || strings.EqualFold(c[0], "hello")) {
+			return nil, fmt.Errorf("the exporter's steady request has %s: not a steady scrape", strings.ToUpper(c[0]))
+		}
+	}
+	return cmds, nil
 }
 
 // parseRequest reads a pipeline as a client sends it (RESP arrays of bulk

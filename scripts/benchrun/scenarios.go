@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -35,6 +37,9 @@ type variant struct {
 	// redis_security_client_list_skipped against it so that a row never
 	// claims a CLIENT LIST that was not sent (or the reverse).
 	clientList clientListExpectation
+	// floor also measures scripts/benchfloor on this variant's schedule
+	// (-floor): what any Go exporter pays for the same scrapes.
+	floor bool
 }
 
 type clientListExpectation int
@@ -52,7 +57,7 @@ func scenarios() []scenario {
 			id:    "default",
 			title: "default config",
 			variants: []variant{
-				{title: "default flags"},
+				{title: "default flags", floor: true},
 				{title: "default flags, scraped without gzip", noGzip: true},
 			},
 		},
@@ -133,6 +138,13 @@ type result struct {
 	rss, hwm   int64
 	bodyBytes  int
 	series     int
+
+	// The floor (variant.floor): what scripts/benchfloor cost on the same
+	// scrapes, replaying steadyRequest (a steady scrape's pipeline, as the
+	// counting proxy saw it) and answering lastBody.
+	floor         *floorResult
+	steadyRequest []byte
+	lastBody      []byte
 }
 
 type cmdStatPerScrape struct{ calls, usec float64 }
@@ -202,6 +214,12 @@ func (h *harness) runScenario(ctx context.Context, sc scenario) ([]*result, erro
 		r, err := h.runVariant(ctx, sc, v, srv)
 		if err != nil {
 			return out, fmt.Errorf("%s, %s: %w", sc.title, v.title, err)
+		}
+		if v.floor && h.floorBin != "" {
+			h.log("scenario %s: %s: the floor (%s) on the same scrapes", sc.title, v.title, filepath.Base(h.floorBin))
+			if r.floor, err = h.metricsFloor(srv, r); err != nil {
+				return out, fmt.Errorf("%s, %s: floor: %w", sc.title, v.title, err)
+			}
 		}
 		out = append(out, r)
 	}
@@ -284,6 +302,7 @@ func (h *harness) runVariant(ctx context.Context, sc scenario, v variant, srv *r
 	r.mallocs = (mallocs1 - mallocs0) / n
 	r.allocBytes = (allocBytes1 - allocBytes0) / n
 	r.bodyBytes = len(last)
+	r.lastBody = last
 	r.series = countSeries(last)
 
 	// The harness's INFO commandstats that took "before" is counted in
@@ -348,6 +367,7 @@ func (h *harness) countRoundTrips(srv *redisServer, v variant, r *result) error 
 	r.rtScrapes = h.rtScrapes
 	r.steadyRT = float64(total) / n
 	r.steadyConns = px.conns.Load() - conns0
+	r.steadyRequest = px.lastRequest()
 	r.requestBytes = float64(px.toServer.Load()-toServer0) / n
 	r.replyBytes = float64(px.toClient.Load()-toClient0) / n
 	return nil
@@ -428,4 +448,63 @@ func (h *harness) runRSS(ctx context.Context) (*rssResult, error) {
 	}
 	res.lat = latencies(lat)
 	return res, nil
+}
+
+// metricsFloor measures scripts/benchfloor on a variant's schedule: as
+// many warm-up and measured scrapes of /metrics, sequential, each sending
+// the commands of the exporter's steady scrape (r.steadyRequest) in one
+// pipeline and answering the exporter's last body (compressed once).
+func (h *harness) metricsFloor(srv *redisServer, r *result) (*floorResult, error) {
+	if r.steadyRTMax > 1 {
+		return nil, fmt.Errorf("a steady scrape took up to %d round trips, the floor replays one", r.steadyRTMax)
+	}
+	cmds, err := floorCommands(r.steadyRequest)
+	if err != nil {
+		return nil, err
+	}
+	pwFile := filepath.Join(h.workDir, "metrics-floor-password")
+	cmdsFile := filepath.Join(h.workDir, "metrics-floor-commands.json")
+	bodyFile := filepath.Join(h.workDir, "metrics-floor-body.txt")
+	js, _ := json.Marshal(cmds)
+	for name, b := range map[string][]byte{pwFile: []byte(exporterPassword), cmdsFile: js, bodyFile: r.lastBody} {
+		if err := os.WriteFile(name, b, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	f, err := startExporterWith(h.floorBin, nil, "--user="+exporterUser, "--password-file="+pwFile,
+		"--commands="+cmdsFile, "--body="+bodyFile, "--target="+srv.addr)
+	if err != nil {
+		return nil, err
+	}
+	defer f.stop()
+	fr := &floorResult{commands: len(cmds)}
+	if fr.rssStart, _, err = procMem(f.proc.pid()); err != nil {
+		return nil, err
+	}
+	for i := 0; i < h.warmup; i++ {
+		if _, _, err := f.scrape(); err != nil {
+			return nil, fmt.Errorf("warm-up scrape %d: %w\n%s", i+1, err, f.proc.out.String())
+		}
+	}
+	cpu0, err := procCPU(f.proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	for i := 0; i < h.scrapes; i++ {
+		if _, _, err := f.scrape(); err != nil {
+			return nil, fmt.Errorf("scrape %d: %w\n%s", i+1, err, f.proc.out.String())
+		}
+	}
+	cpu1, err := procCPU(f.proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	fr.scrapes = h.scrapes
+	fr.cpu = (cpu1 - cpu0) / time.Duration(fr.scrapes)
+	fr.cpuShare = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
+	if fr.rss, _, err = procMem(f.proc.pid()); err != nil {
+		return nil, err
+	}
+	return fr, nil
 }
