@@ -109,8 +109,8 @@ func TestMetricMemoCopiesLabels(t *testing.T) {
 	label := reply[len(reply)-5:]
 	s.ConstMetric(d, prometheus.GaugeValue, 1, label)
 	found := false
-	for _, e := range s.memo.series {
-		k := e.metric.labels.key
+	for _, m := range s.memo.order {
+		k := m.labels.key
 		if k.desc != d {
 			continue
 		}
@@ -139,8 +139,8 @@ func TestMetricMemoHashCollision(t *testing.T) {
 	if a == b || b == c || b.labels.key.labels[0] != "b" || b.value != 2 || c.labels.key.labels[0] != "c" {
 		t.Fatalf("colliding series mixed up: %v=%v, %v=%v", b.labels.key.labels, b.value, c.labels.key.labels, c.value)
 	}
-	if len(mm.series) != 1 || len(mm.overflow) != 2 {
-		t.Fatalf("%d series in the table, %d in overflow; want 1 and 2", len(mm.series), len(mm.overflow))
+	if len(mm.index) != 1 || len(mm.overflow) != 2 {
+		t.Fatalf("%d series in the index, %d in overflow; want 1 and 2", len(mm.index), len(mm.overflow))
 	}
 	for i := 0; i < 2; i++ { // a scrape later, each is still its memoised self
 		mm.sweep()
@@ -165,5 +165,83 @@ func TestMetricMemoHashCollision(t *testing.T) {
 	mm.sweep()
 	if mm.len() != 0 {
 		t.Errorf("%d series left after two sweeps without them", mm.len())
+	}
+}
+
+// TestMetricMemoOrder: a series is its memoised metric whatever the order of
+// the calls, and a scrape in the previous scrape's order finds every series
+// at its position, without building the index.
+func TestMetricMemoOrder(t *testing.T) {
+	d := newDesc("memo_test_order", "test", "a")
+	call := func(mm *metricMemo, names ...string) []prometheus.Metric {
+		var out []prometheus.Metric
+		for _, n := range names {
+			out = append(out, mm.metric(d, prometheus.GaugeValue, 1, []string{n}))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		next []string
+		len  int // series held after the second scrape
+	}{
+		{"same order", []string{"a", "b", "c"}, 3},
+		{"reordered", []string{"c", "a", "b"}, 3},
+		{"inserted", []string{"a", "x", "b", "c"}, 4},
+		{"deleted", []string{"a", "c"}, 2},
+		{"appended", []string{"a", "b", "c", "d"}, 4},
+		{"sent twice", []string{"a", "a", "b", "c"}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mm metricMemo
+			first := map[string]prometheus.Metric{}
+			for i, m := range call(&mm, "a", "b", "c") {
+				first[[]string{"a", "b", "c"}[i]] = m
+			}
+			mm.sweep()
+			for i, m := range call(&mm, tc.next...) {
+				if want, ok := first[tc.next[i]]; ok && m != want {
+					t.Errorf("series %s (call %d) is a new metric", tc.next[i], i+1)
+				}
+			}
+			if tc.name == "same order" && mm.index != nil {
+				t.Error("a scrape in the last scrape's order built the index")
+			}
+			mm.sweep()
+			if mm.len() != tc.len {
+				t.Errorf("%d series held, want %d", mm.len(), tc.len)
+			}
+			// A third scrape in the second's order hits every position.
+			again := call(&mm, tc.next...)
+			if mm.index != nil {
+				t.Error("a scrape in the last scrape's order built the index")
+			}
+			for i, m := range again {
+				if want, ok := first[tc.next[i]]; ok && m != want {
+					t.Errorf("third scrape: series %s is a new metric", tc.next[i])
+				}
+			}
+		})
+	}
+}
+
+// TestMetricMemoBounded: scrapes of the same series keep the memo's size,
+// and the call order keeps no metric of a series no longer sent.
+func TestMetricMemoBounded(t *testing.T) {
+	d := newDesc("memo_test_bounded", "test", "a")
+	var mm metricMemo
+	for i := 0; i < 100; i++ {
+		for _, n := range []string{"a", "b", "c"} {
+			mm.metric(d, prometheus.GaugeValue, float64(i%3), []string{n})
+		}
+		mm.sweep()
+	}
+	if len(mm.order) != 3 || cap(mm.order) > 8 {
+		t.Errorf("after 100 scrapes of 3 series: order of length %d, capacity %d", len(mm.order), cap(mm.order))
+	}
+	mm.metric(d, prometheus.GaugeValue, 1, []string{"a"})
+	mm.sweep()
+	if full := mm.order[:cap(mm.order)]; full[1] != nil || full[2] != nil {
+		t.Error("the call order's backing array keeps the metrics of series no longer sent")
 	}
 }

@@ -354,6 +354,10 @@ func (t *Target) scrape(ctx context.Context) result {
 			emit(collectorSuccessDesc, 0, s.Name())
 		}
 		emit(scrapeDurationDesc, time.Since(start).Seconds())
+		// The memo keeps this scrape's few series: without the sweep, its
+		// call order would grow with every failed scrape of a server that
+		// stays down.
+		t.state.EndScrape()
 		return result{metrics: out, err: err}
 	}
 	emit(upDesc, 1)
