@@ -20,6 +20,10 @@ var interned internTable
 // not grow it without end, so past the bound strings are built as before.
 const maxInterned = 4096
 
+// maxInternedLen bounds the strings interned, so that the table holds at
+// most some 1 MiB: ACL user names in DRYRUN keys can be of any length.
+const maxInternedLen = 256
+
 type internTable struct {
 	// m maps a string to its internedString.
 	m sync.Map
@@ -37,7 +41,7 @@ func (t *internTable) lookup(b []byte) (internedString, bool) {
 	if e, ok := t.m.Load(string(b)); ok { // string(b) in a lookup does not allocate
 		return e.(internedString), true
 	}
-	if t.n.Load() >= maxInterned {
+	if t.n.Load() >= maxInterned || len(b) > maxInternedLen {
 		return internedString{}, false
 	}
 	s := string(b)
@@ -61,7 +65,7 @@ func (t *internTable) box(s string) any {
 	if e, ok := t.m.Load(s); ok {
 		return e.(internedString).v
 	}
-	if t.n.Load() >= maxInterned {
+	if t.n.Load() >= maxInterned || len(s) > maxInternedLen {
 		return s
 	}
 	e, loaded := t.m.LoadOrStore(s, internedString{s: s, v: s})

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,16 @@ func TestInternTable(t *testing.T) {
 	}
 	if got := testing.AllocsPerRun(100, func() { _ = tab.box("acl|list") }); got != 0 {
 		t.Errorf("box of an interned string allocates %v times", got)
+	}
+	long := strings.Repeat("u", maxInternedLen+1)
+	if got := tab.str([]byte(long)); got != long {
+		t.Errorf("str of a long string = %q", got)
+	}
+	if tab.box(long) != any(long) {
+		t.Error("box of a long string")
+	}
+	if _, ok := tab.m.Load(long); ok {
+		t.Error("a string longer than maxInternedLen was interned")
 	}
 	// Past the bound, strings are still returned, equal, just not kept.
 	for i := 0; tab.n.Load() < maxInterned; i++ {

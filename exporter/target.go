@@ -335,6 +335,10 @@ func (t *Target) plan(f collector.Facts) *collector.Plan {
 // scrape does the work of one scrape.
 func (t *Target) scrape(ctx context.Context) result {
 	start := time.Now()
+	// Every scrape ends with the memo's sweep, a failed or panicking one too:
+	// the memo keeps one scrape's call order, which would otherwise grow with
+	// every such scrape of a server that stays down or trips a panic.
+	defer t.state.EndScrape()
 	// Sized as the last scrape: a thousand users' twelve thousand series
 	// would otherwise be copied over and over as the slice grows.
 	out := make([]prometheus.Metric, 0, t.lastSeries+16)
@@ -354,10 +358,6 @@ func (t *Target) scrape(ctx context.Context) result {
 			emit(collectorSuccessDesc, 0, s.Name())
 		}
 		emit(scrapeDurationDesc, time.Since(start).Seconds())
-		// The memo keeps this scrape's few series: without the sweep, its
-		// call order would grow with every failed scrape of a server that
-		// stays down.
-		t.state.EndScrape()
 		return result{metrics: out, err: err}
 	}
 	emit(upDesc, 1)
@@ -388,7 +388,6 @@ func (t *Target) scrape(ctx context.Context) result {
 	// (denied, disabled collector, older version) is not evaluated.
 	out = append(out, collector.FindingMetrics(collector.EvaluateScrape(t.state, out, time.Now()), t.state)...)
 	emit(scrapeDurationDesc, time.Since(start).Seconds())
-	t.state.EndScrape()
 	t.lastSeries = len(out)
 	return result{metrics: out}
 }

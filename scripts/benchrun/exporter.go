@@ -73,9 +73,9 @@ func (e *exporterProc) stop() {
 }
 
 // scrape gets /metrics as Prometheus does (scrape timeout header, text
-// format, gzip: Go's transport asks for gzip and decompresses, and the
-// exporter compresses, as for Prometheus) and returns the client-side
-// latency, request to the last byte of the body as sent (compressed).
+// format, gzip: the harness asks for gzip and decompresses the body after
+// the timer, as the exporter compresses for Prometheus) and returns the
+// client-side latency, request to the last byte of the body as sent.
 func (e *exporterProc) scrape() (time.Duration, []byte, error) {
 	d, body, err := e.get(e.client, "/metrics")
 	if err != nil {
@@ -117,7 +117,7 @@ func (e *exporterProc) get(client *http.Client, path string) (time.Duration, []b
 	if err != nil {
 		return d, nil, err
 	}
-	if resp.Header.Get("Content-Encoding") == "gzip" {
+	if resp.StatusCode == http.StatusOK && resp.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
 			return d, nil, fmt.Errorf("GET %s: gzip body: %w", path, err)
