@@ -270,7 +270,7 @@ func TestMatchBoundaries(t *testing.T) {
 		{redisinfo.FlavorRedis, "8.8.2", "CVE-2026-81934", false, ""},
 		{redisinfo.FlavorRedis, "8.10.0", "CVE-2026-81934", true, "8.10.1"},
 		{redisinfo.FlavorRedis, "8.10.1", "CVE-2026-81934", false, ""},
-		{redisinfo.FlavorRedis, "6.0.20", "CVE-2026-81934", true, ""}, // older than every fixed branch
+		{redisinfo.FlavorRedis, "6.0.20", "CVE-2026-81934", true, ""},  // older than every fixed branch
 		{redisinfo.FlavorRedis, "5.0.14", "CVE-2026-81934", false, ""}, // no TLS before 6.0
 		{redisinfo.FlavorRedis, "7.2.15", "CVE-2026-81934", true, "7.2.16"},
 		{redisinfo.FlavorRedis, "7.2.16", "CVE-2026-81934", false, ""}, // the CNA's advisory; its release pull request's description left it out
