@@ -608,12 +608,35 @@ func sortedKeys(m map[string]float64) []string {
 // and answers with the exporter's last body. One warm-up interval (the
 // connections), then the exporter's measured intervals.
 func (h *harness) probeFloor(client *http.Client, request []byte, targets []string, offsets []time.Duration, body []byte, pwFile string) (*floorResult, error) {
+	return h.measureFloor("floor", request, body, pwFile, nil,
+		func(f *exporterProc) error {
+			if warm := h.probeRounds(f, client, targets, offsets, 1, nil); warm.errors > 0 {
+				return fmt.Errorf("warm-up: %d probes failed, the first: %s", warm.errors, warm.firstErr)
+			}
+			return nil
+		},
+		func(f *exporterProc) (int, error) {
+			run := h.probeRounds(f, client, targets, offsets, h.probeIntervals, nil)
+			if run.errors > 0 {
+				return 0, fmt.Errorf("%d probes failed, the first: %s", run.errors, run.firstErr)
+			}
+			return len(run.lat), nil
+		})
+}
+
+// measureFloor starts scripts/benchfloor replaying request (a steady
+// pipeline of the exporter, as its counting proxy saw it) and answering body,
+// as the exporter's user (pwFile), with extra flags; runs warm, then run
+// (which returns how many requests it made) and measures the floor's CPU
+// and RSS over run. name prefixes the floor's files in the work directory.
+func (h *harness) measureFloor(name string, request, body []byte, pwFile string, extra []string,
+	warm func(*exporterProc) error, run func(*exporterProc) (int, error)) (*floorResult, error) {
 	cmds, err := floorCommands(request)
 	if err != nil {
 		return nil, err
 	}
-	cmdsFile := filepath.Join(h.workDir, "floor-commands.json")
-	bodyFile := filepath.Join(h.workDir, "floor-body.txt")
+	cmdsFile := filepath.Join(h.workDir, name+"-commands.json")
+	bodyFile := filepath.Join(h.workDir, name+"-body.txt")
 	js, _ := json.Marshal(cmds)
 	if err := os.WriteFile(cmdsFile, js, 0o600); err != nil {
 		return nil, err
@@ -621,7 +644,8 @@ func (h *harness) probeFloor(client *http.Client, request []byte, targets []stri
 	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
 		return nil, err
 	}
-	f, err := startExporterWith(h.floorBin, nil, "--user="+exporterUser, "--password-file="+pwFile, "--commands="+cmdsFile, "--body="+bodyFile)
+	args := append([]string{"--user=" + exporterUser, "--password-file=" + pwFile, "--commands=" + cmdsFile, "--body=" + bodyFile}, extra...)
+	f, err := startExporterWith(h.floorBin, nil, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -630,24 +654,24 @@ func (h *harness) probeFloor(client *http.Client, request []byte, targets []stri
 	if fr.rssStart, _, err = procMem(f.proc.pid()); err != nil {
 		return nil, err
 	}
-	if warm := h.probeRounds(f, client, targets, offsets, 1, nil); warm.errors > 0 {
-		return nil, fmt.Errorf("warm-up: %d probes failed, the first: %s\n%s", warm.errors, warm.firstErr, f.proc.out.String())
+	if err := warm(f); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, f.proc.out.String())
 	}
 	cpu0, err := procCPU(f.proc.pid())
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	run := h.probeRounds(f, client, targets, offsets, h.probeIntervals, nil)
-	if run.errors > 0 {
-		return nil, fmt.Errorf("%d probes failed, the first: %s\n%s", run.errors, run.firstErr, f.proc.out.String())
+	n, err := run(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, f.proc.out.String())
 	}
 	cpu1, err := procCPU(f.proc.pid())
 	if err != nil {
 		return nil, err
 	}
-	fr.scrapes = len(run.lat)
-	fr.cpu = (cpu1 - cpu0) / time.Duration(fr.scrapes)
+	fr.scrapes = n
+	fr.cpu = (cpu1 - cpu0) / time.Duration(n)
 	fr.cpuShare = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
 	if fr.rss, _, err = procMem(f.proc.pid()); err != nil {
 		return nil, err

@@ -346,6 +346,9 @@ func (r *report) issue12Targets(p func(string, ...any), verdict func(bool) strin
 		if fl == nil {
 			return fmtDur(cpu)
 		}
+		if cpu < fl.cpu { // the machine's noise: the floor ran after the exporter
+			return fmt.Sprintf("%s (floor %s: above the exporter's in this run, the machine was disturbed)", fmtDur(cpu), fmtDur(fl.cpu))
+		}
 		return fmt.Sprintf("%s (floor %s, the exporter's own share %s)", fmtDur(cpu), fmtDur(fl.cpu), fmtDur(cpu-fl.cpu))
 	}
 	if def := find("default config", "default flags"); def != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -458,53 +457,21 @@ func (h *harness) metricsFloor(srv *redisServer, r *result) (*floorResult, error
 	if r.steadyRTMax > 1 {
 		return nil, fmt.Errorf("a steady scrape took up to %d round trips, the floor replays one", r.steadyRTMax)
 	}
-	cmds, err := floorCommands(r.steadyRequest)
-	if err != nil {
-		return nil, err
-	}
 	pwFile := filepath.Join(h.workDir, "metrics-floor-password")
-	cmdsFile := filepath.Join(h.workDir, "metrics-floor-commands.json")
-	bodyFile := filepath.Join(h.workDir, "metrics-floor-body.txt")
-	js, _ := json.Marshal(cmds)
-	for name, b := range map[string][]byte{pwFile: []byte(exporterPassword), cmdsFile: js, bodyFile: r.lastBody} {
-		if err := os.WriteFile(name, b, 0o600); err != nil {
-			return nil, err
+	if err := os.WriteFile(pwFile, []byte(exporterPassword), 0o600); err != nil {
+		return nil, err
+	}
+	scrapes := func(what string, n int) func(*exporterProc) error {
+		return func(f *exporterProc) error {
+			for i := 0; i < n; i++ {
+				if _, _, err := f.scrape(); err != nil {
+					return fmt.Errorf("%s scrape %d: %w", what, i+1, err)
+				}
+			}
+			return nil
 		}
 	}
-	f, err := startExporterWith(h.floorBin, nil, "--user="+exporterUser, "--password-file="+pwFile,
-		"--commands="+cmdsFile, "--body="+bodyFile, "--target="+srv.addr)
-	if err != nil {
-		return nil, err
-	}
-	defer f.stop()
-	fr := &floorResult{commands: len(cmds)}
-	if fr.rssStart, _, err = procMem(f.proc.pid()); err != nil {
-		return nil, err
-	}
-	for i := 0; i < h.warmup; i++ {
-		if _, _, err := f.scrape(); err != nil {
-			return nil, fmt.Errorf("warm-up scrape %d: %w\n%s", i+1, err, f.proc.out.String())
-		}
-	}
-	cpu0, err := procCPU(f.proc.pid())
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	for i := 0; i < h.scrapes; i++ {
-		if _, _, err := f.scrape(); err != nil {
-			return nil, fmt.Errorf("scrape %d: %w\n%s", i+1, err, f.proc.out.String())
-		}
-	}
-	cpu1, err := procCPU(f.proc.pid())
-	if err != nil {
-		return nil, err
-	}
-	fr.scrapes = h.scrapes
-	fr.cpu = (cpu1 - cpu0) / time.Duration(fr.scrapes)
-	fr.cpuShare = (cpu1 - cpu0).Seconds() / time.Since(start).Seconds()
-	if fr.rss, _, err = procMem(f.proc.pid()); err != nil {
-		return nil, err
-	}
-	return fr, nil
+	return h.measureFloor("metrics-floor", r.steadyRequest, r.lastBody, pwFile, []string{"--target=" + srv.addr},
+		scrapes("warm-up", h.warmup),
+		func(f *exporterProc) (int, error) { return h.scrapes, scrapes("measured", h.scrapes)(f) })
 }
