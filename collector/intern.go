@@ -35,29 +35,17 @@ type internedString struct {
 	v any // s as an interface value
 }
 
-// lookup returns the interned entry of b, or adds one when there is room.
-// ok is false when b is not interned and the table is full.
-func (t *internTable) lookup(b []byte) (internedString, bool) {
+// str returns b as a string, the interned one when there is one (or room
+// for it).
+func (t *internTable) str(b []byte) string {
 	if e, ok := t.m.Load(string(b)); ok { // string(b) in a lookup does not allocate
-		return e.(internedString), true
-	}
-	if t.n.Load() >= maxInterned || len(b) > maxInternedLen {
-		return internedString{}, false
+		return e.(internedString).s
 	}
 	s := string(b)
-	e, loaded := t.m.LoadOrStore(s, internedString{s: s, v: s})
-	if !loaded {
-		t.n.Add(1)
-	}
-	return e.(internedString), true
-}
-
-// str returns b as a string, the interned one when there is one.
-func (t *internTable) str(b []byte) string {
-	if e, ok := t.lookup(b); ok {
+	if e, ok := t.add(s); ok {
 		return e.s
 	}
-	return string(b)
+	return s
 }
 
 // box returns s as an interface value without allocating when s is interned.
@@ -65,12 +53,21 @@ func (t *internTable) box(s string) any {
 	if e, ok := t.m.Load(s); ok {
 		return e.(internedString).v
 	}
-	if t.n.Load() >= maxInterned || len(s) > maxInternedLen {
-		return s
+	if e, ok := t.add(s); ok {
+		return e.v
 	}
-	e, loaded := t.m.LoadOrStore(s, internedString{s: s, v: s})
+	return s
+}
+
+// add interns s when there is room; ok is false when the table is full or
+// s too long.
+func (t *internTable) add(s string) (e internedString, ok bool) {
+	if t.n.Load() >= maxInterned || len(s) > maxInternedLen {
+		return internedString{}, false
+	}
+	v, loaded := t.m.LoadOrStore(s, internedString{s: s, v: s})
 	if !loaded {
 		t.n.Add(1)
 	}
-	return e.(internedString).v
+	return v.(internedString), true
 }
