@@ -62,8 +62,12 @@ func TestEndOfLife(t *testing.T) {
 		// 9.1 is only known supported until 2029-05-19.
 		{redisinfo.FlavorValkey, "9.1.0", "2029-05-19", false, true},
 		{redisinfo.FlavorValkey, "9.1.0", "2029-05-20", false, false},
+		// 9.2 likewise, three years from 9.2.0 (2026-11-18).
+		{redisinfo.FlavorValkey, "9.2.1", today, false, true},
+		{redisinfo.FlavorValkey, "9.2.1", "2029-11-18", false, true},
+		{redisinfo.FlavorValkey, "9.2.1", "2029-11-19", false, false},
 		// Unknown Valkey branches, and no Valkey below 7.2.
-		{redisinfo.FlavorValkey, "9.2.0", today, false, false},
+		{redisinfo.FlavorValkey, "9.3.0", today, false, false},
 		{redisinfo.FlavorValkey, "10.0.0", today, false, false},
 		{redisinfo.FlavorValkey, "6.2.0", today, false, false},
 		{"", "7.0.15", today, false, false},
