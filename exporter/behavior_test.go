@@ -175,6 +175,31 @@ func TestWrongPassword(t *testing.T) {
 	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
 }
 
+// TestServerLostItsPassword: a server that restarts without requirepass
+// while the exporter still has a password is scraped without AUTH (it
+// answers "AUTH <password> called without any password configured"), and
+// shows as the open server it now is, with a warning in the log; it is not
+// reported down. A user that does not exist is still a refused AUTH.
+func TestServerLostItsPassword(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "requirepass right-one")
+	var logs logBuffer
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), password: "right-one", logger: logs.logger()})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 1, "redis_security_auth_required": 1})
+	srv.Stop()
+	redistest.StartWith(t, redistest.Options{Port: srv.Port, Config: "protected-mode no"})
+	waitFor(t, 10*time.Second, func() bool { return scrape(t, tg, 3*time.Second)["redis_security_up"] == 1 })
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_auth_required": 0})
+	if !strings.Contains(logs.String(), "no password for the default user") {
+		t.Errorf("no warning that the server lost its password:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "right-one") {
+		t.Errorf("the log shows the password:\n%s", logs.String())
+	}
+	named := newTarget(t, targetOpts{addr: srv.Addr(), user: "nobody", password: "right-one"})
+	expect(t, scrape(t, named, 3*time.Second), map[string]float64{"redis_security_up": 0})
+}
+
 // TestRestartIsFollowed: a server restarted with another configuration (new
 // run_id) is followed without restarting the exporter.
 func TestRestartIsFollowed(t *testing.T) {

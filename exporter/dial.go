@@ -13,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 )
 
 // AuthError is a refused AUTH: wrong password, unknown or disabled user.
@@ -36,6 +39,9 @@ type dialer struct {
 	tls     *ClientTLS
 	tlsOn   bool
 	tlsHost string
+
+	// logger is the target's (a nop logger until NewTarget sets it).
+	logger log.Logger
 
 	mu   sync.Mutex
 	last tlsRecord
@@ -220,6 +226,14 @@ func (d *dialer) auth(ctx context.Context, conn net.Conn) error {
 	}
 	switch {
 	case line == "+OK":
+		return nil
+	case user == "" && strings.HasPrefix(line, "-ERR") && strings.Contains(line, "without any password configured"):
+		// The server no longer has a password for the default user (it
+		// restarted without requirepass, or ACL SETUSER default nopass):
+		// failing here would report it down, and hide exactly the
+		// exposure the exporter is there to show. Go on without AUTH, as
+		// a client with no password does; auth_required says the rest.
+		level.Warn(d.logger).Log("msg", "the server has no password for the default user, but the exporter has one: scraping without authentication (did the server lose its requirepass?)")
 		return nil
 	case strings.HasPrefix(line, "-"):
 		return &AuthError{Reply: line[1:]}

@@ -180,6 +180,7 @@ func NewTarget(o Options) (*Target, error) {
 		probeInterval: o.ProbeInterval,
 	}
 	t.scraperLogger = log.With(t.logger, "collector", log.Valuer(func() any { return t.scraping }))
+	d.logger = t.logger
 	return t, nil
 }
 
