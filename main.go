@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,12 +127,12 @@ func newApp(cfg *config) *kingpin.Application {
 
 	cfg.options = collector.DefaultOptions()
 	app.Flag("acllog.top-sources", "How many client addresses redis_security_acl_log_source_events reports per reason.").
-		Envar("REDIS_SECURITY_EXPORTER_ACLLOG_TOP_SOURCES").Default(strconv.Itoa(cfg.options.ACLLogTopSources)).IntVar(&cfg.options.ACLLogTopSources)
+		Envar("REDIS_SECURITY_EXPORTER_ACLLOG_TOP_SOURCES").Default(strconv.Itoa(cfg.options.ACLLogTopSources)).SetValue(&intValue{flag: "acllog.top-sources", value: &cfg.options.ACLLogTopSources})
 
 	app.Flag("commands.list", "Comma-separated dangerous commands whose availability and per-user permission the commands collector reports.").
 		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_LIST").Default(strings.Join(cfg.options.DangerousCommands, ",")).StringVar(&cfg.commandList)
 	app.Flag("commands.max-users", "Evaluate the command permissions of at most this many enabled ACL users (in name order); the rest are counted in redis_security_command_users_not_evaluated.").
-		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_MAX_USERS").Default(strconv.Itoa(cfg.options.MaxUsers)).IntVar(&cfg.options.MaxUsers)
+		Envar("REDIS_SECURITY_EXPORTER_COMMANDS_MAX_USERS").Default(strconv.Itoa(cfg.options.MaxUsers)).SetValue(&intValue{flag: "commands.max-users", value: &cfg.options.MaxUsers})
 	app.Flag("acl.weak-passwords-file", "File of weak passwords to flag in redis_security_acl_user_weak_password, added to the bundled list: one a line, a 64-character hex SHA-256 hash or a plaintext password; '#' comments and blank lines ignored. Read once at start-up.").
 		Envar("REDIS_SECURITY_EXPORTER_ACL_WEAK_PASSWORDS_FILE").StringVar(&cfg.weakPasswordsFile)
 	bundled := &boolValue{flag: "acl.bundled-weak-passwords"}
@@ -140,9 +141,9 @@ func newApp(cfg *config) *kingpin.Application {
 	cfg.bundledWeakPasswords = &bundled.value
 
 	app.Flag("clients.max", "Skip CLIENT LIST (which blocks the server for about 1.2 ms per 1000 clients) when the previous scrape saw more connected clients; 0 = no limit.").
-		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_MAX").Default(strconv.Itoa(cfg.options.ClientsMax)).IntVar(&cfg.options.ClientsMax)
+		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_MAX").Default(strconv.Itoa(cfg.options.ClientsMax)).SetValue(&intValue{flag: "clients.max", value: &cfg.options.ClientsMax})
 	app.Flag("clients.every-n-scrapes", "Read CLIENT LIST only every n-th scrape and report the last counts in between.").
-		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_EVERY_N_SCRAPES").Default(strconv.Itoa(cfg.options.ClientsEveryN)).IntVar(&cfg.options.ClientsEveryN)
+		Envar("REDIS_SECURITY_EXPORTER_CLIENTS_EVERY_N_SCRAPES").Default(strconv.Itoa(cfg.options.ClientsEveryN)).SetValue(&intValue{flag: "clients.every-n-scrapes", value: &cfg.options.ClientsEveryN})
 
 	app.Flag("acl.list-max-age", "Reuse the last ACL LIST reply (of 64+ users) and CONFIG GET reply this long while INFO commandstats counts no ACL SETUSER, ACL DELUSER, ACL LOAD or CONFIG SET and the server did not restart (Redis 7.0+, Valkey; a counted change re-reads them in the same scrape); 0 reads both every scrape.").
 		Envar("REDIS_SECURITY_EXPORTER_ACL_LIST_MAX_AGE").Default(exporter.DefaultACLListMaxAge.String()).StringVar(&cfg.aclListMaxAgeS)
@@ -175,11 +176,11 @@ func newApp(cfg *config) *kingpin.Application {
 	app.Flag("config.check", "Check --config.file (syntax, unknown fields, modules, patterns), and --vuln.file when given, and exit: 0 when valid, 1 when not. Files and environment variables it references are reported when not usable here, without failing.").
 		BoolVar(&cfg.configCheck)
 	app.Flag("probe.max-concurrent", "Probes and discoveries running at once; further requests wait for a slot until their deadline.").
-		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_CONCURRENT").Default("100").IntVar(&cfg.probeMaxConcurrent)
+		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_CONCURRENT").Default("100").SetValue(&intValue{flag: "probe.max-concurrent", value: &cfg.probeMaxConcurrent})
 	app.Flag("probe.idle-timeout", "Close the pooled connection of a /probe target not probed for this long.").
 		Envar("REDIS_SECURITY_EXPORTER_PROBE_IDLE_TIMEOUT").Default("10m").StringVar(&cfg.probeIdleTimeout)
 	app.Flag("probe.max-targets", "Pooled /probe targets at most; when full, the least recently probed idle one is closed.").
-		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_TARGETS").Default("10000").IntVar(&cfg.probeMaxTargets)
+		Envar("REDIS_SECURITY_EXPORTER_PROBE_MAX_TARGETS").Default("10000").SetValue(&intValue{flag: "probe.max-targets", value: &cfg.probeMaxTargets})
 
 	cfg.collect = map[string]*bool{}
 	for _, e := range collector.All(cfg.options) {
@@ -234,6 +235,33 @@ func (b *boolValue) String() string { return strconv.FormatBool(b.value) }
 
 // IsBoolFlag makes kingpin accept --flag and --no-flag without a value.
 func (b *boolValue) IsBoolFlag() bool { return true }
+
+// intValue is a kingpin int flag that takes decimal integers only and whose
+// parse error names the flag: kingpin's own parses a float and truncates it
+// (--clients.max=2.7 is 2, 1e2 is 100) and its errors name no flag.
+type intValue struct {
+	flag  string
+	value *int
+}
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return fmt.Errorf("--%s: %q is out of range", v.flag, s)
+	case err != nil:
+		return fmt.Errorf("--%s: %q is not a whole number", v.flag, s)
+	}
+	*v.value = n
+	return nil
+}
+
+func (v *intValue) String() string {
+	if v.value == nil {
+		return "0"
+	}
+	return strconv.Itoa(*v.value)
+}
 
 func envName(flag string) string {
 	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(flag))
@@ -361,11 +389,6 @@ func serve(cfg config, target *exporter.Target, reloader *probe.Reloader, logger
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
 	}
-	if !strings.HasPrefix(cfg.telemetryPath, "/") {
-		level.Error(logger).Log("msg", "invalid configuration", "err", fmt.Sprintf("--web.telemetry-path %q must start with /", cfg.telemetryPath))
-		return 2
-	}
-
 	if target != nil {
 		level.Info(logger).Log("msg", "starting "+programName, "version", version.Info(), "target", target.Address())
 	} else {
@@ -455,6 +478,9 @@ func validateFlags(cfg *config) error {
 	if cfg.probeIdleTimeoutD, err = time.ParseDuration(cfg.probeIdleTimeout); err != nil || cfg.probeIdleTimeoutD <= 0 {
 		return fmt.Errorf("--probe.idle-timeout %q: want a positive duration such as 10m", cfg.probeIdleTimeout)
 	}
+	if err := checkTelemetryPath(cfg.telemetryPath); err != nil {
+		return err
+	}
 	if cfg.configCheck && cfg.configFile == "" {
 		return errors.New("--config.check needs --config.file")
 	}
@@ -464,6 +490,38 @@ func validateFlags(cfg *config) error {
 	if cfg.addr == "" && cfg.configFile == "" {
 		cfg.addr = defaultAddr
 	}
+	return nil
+}
+
+// reservedPaths are the exporter's own endpoints, which --web.telemetry-path
+// must not take (the mux would panic on the duplicate).
+var reservedPaths = []string{"/-/healthy", "/-/reload", "/probe", "/discover/cluster", "/discover/sentinel"}
+
+// checkTelemetryPath refuses a --web.telemetry-path that http.ServeMux would
+// panic on or read as more than a path: wildcards ({name}), a method or host
+// (a space), control characters, or one of the exporter's own endpoints.
+func checkTelemetryPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("--web.telemetry-path %q must start with /", p)
+	}
+	if i := strings.IndexFunc(p, func(r rune) bool { return r == '{' || r == '}' || r <= ' ' || r == 0x7f }); i >= 0 {
+		return fmt.Errorf("--web.telemetry-path %q: a path without spaces, control characters, { or }", p)
+	}
+	if slices.Contains(reservedPaths, p) {
+		return fmt.Errorf("--web.telemetry-path %q is one of the exporter's own endpoints (%s)", p, strings.Join(reservedPaths, ", "))
+	}
+	return muxAccepts(p)
+}
+
+// muxAccepts registers p on a scratch mux: whatever else ServeMux refuses
+// (it panics) is a start-up error, not a crash.
+func muxAccepts(p string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("--web.telemetry-path %q: %v", p, r)
+		}
+	}()
+	http.NewServeMux().Handle(p, http.NotFoundHandler())
 	return nil
 }
 

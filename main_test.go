@@ -74,6 +74,17 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 		{"unknown flag", []string{"--redis.password=x"}, nil, "unknown long flag"},
 		{"bad web config", []string{"--web.config.file=" + badWebConfig}, nil, "--web.config.file"},
 		{"telemetry path without slash", []string{"--web.telemetry-path=metrics"}, nil, "must start with /"},
+		{"telemetry path of the health endpoint", []string{"--web.telemetry-path=/-/healthy"}, nil, "one of the exporter's own endpoints"},
+		{"telemetry path of /probe", []string{"--web.telemetry-path=/probe"}, nil, "one of the exporter's own endpoints"},
+		{"telemetry path with a wildcard", []string{"--web.telemetry-path=/{x}"}, nil, "without spaces, control characters, { or }"},
+		{"telemetry path with a broken wildcard", []string{"--web.telemetry-path=/{x"}, nil, "without spaces, control characters, { or }"},
+		{"telemetry path with a method", []string{"--web.telemetry-path=/metrics {"}, nil, "without spaces"},
+		{"fractional integer flag", []string{"--clients.max=2.7"}, nil, `--clients.max: "2.7" is not a whole number`},
+		{"exponent integer flag", []string{"--commands.max-users=1e2"}, nil, `--commands.max-users: "1e2" is not a whole number`},
+		{"hex integer flag", []string{"--probe.max-concurrent=0x10"}, nil, `--probe.max-concurrent: "0x10" is not a whole number`},
+		{"integer flag out of range", []string{"--clients.every-n-scrapes=99999999999999999999"}, nil, `--clients.every-n-scrapes: "99999999999999999999" is out of range`},
+		{"port out of range", []string{"--redis.addr=redis://127.0.0.1:99999"}, nil, "the port must be 1 to 65535"},
+		{"port 0", []string{"--redis.addr=h:0"}, nil, "the port must be 1 to 65535"},
 		{"missing weak passwords file", []string{"--acl.weak-passwords-file=" + filepath.Join(dir, "weak-nope")}, nil, "--acl.weak-passwords-file: open " + filepath.Join(dir, "weak-nope") + ": no such file"},
 		{"weak passwords file is a directory", []string{"--acl.weak-passwords-file=" + dir, "--no-acl.bundled-weak-passwords"}, nil, "--acl.weak-passwords-file: reading " + dir},
 		{"TLS 1.0", []string{"--tls.min-version=TLS1.0"}, nil, `--tls.min-version: "TLS1.0" is not a supported minimum TLS version: want TLS1.2 or TLS1.3`},
@@ -122,6 +133,7 @@ func TestEnvironmentVariables(t *testing.T) {
 		"REDIS_SECURITY_EXPORTER_TLS_CA_FILE=/nonexistent/ca.crt":               "--tls.ca-file: open /nonexistent/ca.crt",
 		"REDIS_SECURITY_EXPORTER_TLS_INSECURE_SKIP_VERIFY=perhaps":              "tls.insecure-skip-verify",
 		"REDIS_SECURITY_EXPORTER_CLIENTS_MAX=-5":                                "--clients.max",
+		"REDIS_SECURITY_EXPORTER_CLIENTS_MAX=abc":                               `--clients.max: "abc" is not a whole number`,
 	} {
 		cmd := exec.Command(os.Args[0], "--web.listen-address=127.0.0.1:0")
 		cmd.Env = []string{"RSE_TEST_MAIN=1", env}

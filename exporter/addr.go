@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -72,6 +73,11 @@ func ParseAddress(s string) (Address, error) {
 		}
 		if port == "" {
 			port = "6379"
+		}
+		// url.Parse takes any digits for a port; 0 and 65536+ would start
+		// an exporter whose every scrape fails.
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return Address{}, errors.New("redis address: the port must be 1 to 65535")
 		}
 		return Address{Network: "tcp", Addr: net.JoinHostPort(host, port), TLS: u.Scheme == "rediss", Host: host}, nil
 	default:

@@ -12,6 +12,7 @@ func TestParseAddress(t *testing.T) {
 		"redis://[::1]:7000":     {Network: "tcp", Addr: "[::1]:7000", Host: "::1"},
 		"rediss://cache.local":   {Network: "tcp", Addr: "cache.local:6379", Host: "cache.local", TLS: true},
 		"redis://h:1/0":          {Network: "tcp", Addr: "h:1", Host: "h"},
+		"h:65535":                {Network: "tcp", Addr: "h:65535", Host: "h"},
 		"unix:///run/redis.sock": {Network: "unix", Addr: "/run/redis.sock"},
 	}
 	for in, want := range good {
@@ -33,6 +34,10 @@ func TestParseAddress(t *testing.T) {
 		"redis://host:6379/%zzhunter2",
 		"hunter2://host:6379",
 		"",
+		"redis://127.0.0.1:99999",
+		"h:0",
+		"h:65536",
+		"rediss://h:00000000000000000000000",
 	} {
 		_, err := ParseAddress(in)
 		if err == nil {

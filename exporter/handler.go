@@ -23,11 +23,19 @@ type HandlerOptions struct {
 	Logger        log.Logger
 }
 
-// ScrapeTimeout returns how long a scrape may take for request r.
+// maxHeaderTimeout bounds the scrape timeout a request's header may ask
+// for: Prometheus's is at most its scrape interval, and a larger value (Inf,
+// 1e300) would overflow time.Duration into a negative, expired deadline.
+const maxHeaderTimeout = 24 * time.Hour
+
+// ScrapeTimeout returns how long a scrape may take for request r: the
+// X-Prometheus-Scrape-Timeout-Seconds header less the offset, or the
+// default when the header is absent, not a number, not positive or above
+// maxHeaderTimeout.
 func ScrapeTimeout(r *http.Request, o HandlerOptions) time.Duration {
 	timeout := o.DefaultTimeout
 	if h := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); h != "" {
-		if secs, err := strconv.ParseFloat(h, 64); err == nil && secs > 0 {
+		if secs, err := strconv.ParseFloat(h, 64); err == nil && secs > 0 && secs <= maxHeaderTimeout.Seconds() {
 			timeout = time.Duration(secs * float64(time.Second))
 			if timeout > o.TimeoutOffset {
 				timeout -= o.TimeoutOffset
