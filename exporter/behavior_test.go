@@ -175,6 +175,33 @@ func TestWrongPassword(t *testing.T) {
 	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
 }
 
+// TestAuthRenamedAway: a server without AUTH (rename-command AUTH "")
+// answers it with "unknown command ... with args beginning with:" and the
+// password: neither the log, nor the scrape's error, nor the audit page
+// may show it.
+func TestAuthRenamedAway(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, `rename-command AUTH ""`)
+	var logs logBuffer
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), password: "Sup3rSecretPw", logger: logs.logger()})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	a := tg.Audit(ctx)
+	html, err := a.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Error, "unknown command AUTH") {
+		t.Errorf("the audit's error does not say AUTH is unknown: %q", a.Error)
+	}
+	for what, text := range map[string]string{"log": logs.String(), "audit error": a.Error, "audit page": html} {
+		if strings.Contains(text, "Sup3rSecretPw") {
+			t.Errorf("the %s shows the password:\n%s", what, text)
+		}
+	}
+}
+
 // TestServerLostItsPassword: a server that restarts without requirepass
 // while the exporter still has a password is scraped without AUTH (it
 // answers "AUTH <password> called without any password configured"), and

@@ -236,10 +236,26 @@ func (d *dialer) auth(ctx context.Context, conn net.Conn) error {
 		level.Warn(d.logger).Log("msg", "the server has no password for the default user, but the exporter has one: scraping without authentication (did the server lose its requirepass?)")
 		return nil
 	case strings.HasPrefix(line, "-"):
-		return &AuthError{Reply: line[1:]}
+		return &AuthError{Reply: authReply(line[1:], user, password)}
 	default:
 		return errors.New("unexpected reply to AUTH")
 	}
+}
+
+// authReply is what an AUTH error may show of the server's reply. A server
+// that does not know AUTH (renamed away, an old Sentinel) answers "ERR
+// unknown command 'AUTH', with args beginning with: 'user' 'password'": the
+// message is kept only when it quotes nothing and does not hold the user or
+// the password, else only the error code is ("WRONGPASS", "ERR").
+func authReply(reply, user, password string) string {
+	code, msg, _ := strings.Cut(reply, " ")
+	switch {
+	case strings.HasPrefix(msg, "unknown command"):
+		return code + " unknown command AUTH (renamed or disabled on the server)"
+	case strings.ContainsAny(reply, "'\"`") || strings.Contains(reply, password) || (user != "" && strings.Contains(reply, user)):
+		return code
+	}
+	return reply
 }
 
 // readLine reads up to CRLF without buffering beyond it.
