@@ -66,11 +66,17 @@ type hostRule struct {
 }
 
 // Parse parses patterns. Errors name the offending pattern (patterns come
-// from the operator's config file, never from a request).
+// from the operator's config file, never from a request), except one that
+// looks like a URL (a scheme, userinfo, a query or a fragment): a mistyped
+// redis://user:password@host would put its password in the logs, so it is
+// named by its position instead.
 func Parse(patterns []string) (*List, error) {
 	l := &List{}
-	for _, p := range patterns {
+	for i, p := range patterns {
 		if err := l.add(strings.TrimSpace(p)); err != nil {
+			if strings.Contains(p, "://") || strings.ContainsAny(p, "@?#") {
+				return nil, fmt.Errorf("allowed_targets entry %d (not quoted: it looks like a URL, which may hold a password): %w", i+1, err)
+			}
 			return nil, fmt.Errorf("allowed_targets entry %q: %w", p, err)
 		}
 	}

@@ -44,6 +44,29 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseErrorsHideURLs: a pattern that looks like a URL is named by its
+// position, not quoted (it may hold a password); others are quoted.
+func TestParseErrorsHideURLs(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string
+	}{
+		{[]string{"10.0.0.0/8", "redis://default:Hunter2pw@10.0.0.5:6379"}, "allowed_targets entry 2 (not quoted"},
+		{[]string{"default:Hunter2pw@10.0.0.5:6379"}, "allowed_targets entry 1 (not quoted"},
+		{[]string{"10.0.0.5:6379?password=Hunter2pw"}, "allowed_targets entry 1 (not quoted"},
+		{[]string{"10.0.0.5:6379#Hunter2pw"}, "allowed_targets entry 1 (not quoted"},
+		{[]string{"redis.internal"}, `allowed_targets entry "redis.internal"`},
+	} {
+		_, err := Parse(tc.patterns)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want an error with %q", tc.patterns, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "Hunter2pw") {
+			t.Errorf("Parse(%q) quotes the password: %v", tc.patterns, err)
+		}
+	}
+}
+
 func TestDecide(t *testing.T) {
 	l, err := Parse([]string{
 		"10.0.0.0/8:6379",
