@@ -513,15 +513,20 @@ func checkTelemetryPath(p string) error {
 	return muxAccepts(p)
 }
 
-// muxAccepts registers p on a scratch mux: whatever else ServeMux refuses
-// (it panics) is a start-up error, not a crash.
+// muxAccepts registers p on a scratch mux beside the exporter's own
+// endpoints: whatever else ServeMux refuses (it panics), a clash spelt with
+// escapes (/%70robe) among it, is a start-up error, not a crash.
 func muxAccepts(p string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("--web.telemetry-path %q: %v", p, r)
 		}
 	}()
-	http.NewServeMux().Handle(p, http.NotFoundHandler())
+	mux := http.NewServeMux()
+	for _, r := range reservedPaths {
+		mux.Handle(r, http.NotFoundHandler())
+	}
+	mux.Handle(p, http.NotFoundHandler())
 	return nil
 }
 

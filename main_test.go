@@ -79,6 +79,7 @@ func TestInvalidConfigurationStopsStartup(t *testing.T) {
 		{"telemetry path with a wildcard", []string{"--web.telemetry-path=/{x}"}, nil, "without spaces, control characters, { or }"},
 		{"telemetry path with a broken wildcard", []string{"--web.telemetry-path=/{x"}, nil, "without spaces, control characters, { or }"},
 		{"telemetry path with a method", []string{"--web.telemetry-path=/metrics {"}, nil, "without spaces"},
+		{"telemetry path of /probe, escaped", []string{"--web.telemetry-path=/%70robe"}, nil, `--web.telemetry-path "/%70robe": pattern`},
 		{"fractional integer flag", []string{"--clients.max=2.7"}, nil, `--clients.max: "2.7" is not a whole number`},
 		{"exponent integer flag", []string{"--commands.max-users=1e2"}, nil, `--commands.max-users: "1e2" is not a whole number`},
 		{"hex integer flag", []string{"--probe.max-concurrent=0x10"}, nil, `--probe.max-concurrent: "0x10" is not a whole number`},

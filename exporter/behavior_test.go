@@ -223,8 +223,24 @@ func TestServerLostItsPassword(t *testing.T) {
 	if strings.Contains(logs.String(), "right-one") {
 		t.Errorf("the log shows the password:\n%s", logs.String())
 	}
-	named := newTarget(t, targetOpts{addr: srv.Addr(), user: "nobody", password: "right-one"})
-	expect(t, scrape(t, named, 3*time.Second), map[string]float64{"redis_security_up": 0})
+}
+
+// TestDefaultUserOffWithoutPassword: a default user that is off and has no
+// password gets the same answer to AUTH as one that is on; the exporter
+// checks with one PING and reports an error that says what to do, instead of
+// keeping a connection whose every command is refused with NOAUTH.
+func TestDefaultUserOffWithoutPassword(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, "user default off nopass ~* &* +@all")
+	var logs logBuffer
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), password: "right-one", logger: logs.logger()})
+	expect(t, scrape(t, tg, 3*time.Second), map[string]float64{"redis_security_up": 0})
+	if !strings.Contains(logs.String(), "no password and is off: set --redis.user") {
+		t.Errorf("the log does not say the default user is off:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "scraping without authentication") {
+		t.Errorf("the log claims the exporter goes on without AUTH:\n%s", logs.String())
+	}
 }
 
 // TestRestartIsFollowed: a server restarted with another configuration (new

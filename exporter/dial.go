@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +41,7 @@ type dialer struct {
 	tlsOn   bool
 	tlsHost string
 
-	// logger is the target's (a nop logger until NewTarget sets it).
+	// logger is the target's.
 	logger log.Logger
 
 	mu   sync.Mutex
@@ -227,12 +228,16 @@ func (d *dialer) auth(ctx context.Context, conn net.Conn) error {
 	switch {
 	case line == "+OK":
 		return nil
-	case user == "" && strings.HasPrefix(line, "-ERR") && strings.Contains(line, "without any password configured"):
-		// The server no longer has a password for the default user (it
-		// restarted without requirepass, or ACL SETUSER default nopass):
-		// failing here would report it down, and hide exactly the
-		// exposure the exporter is there to show. Go on without AUTH, as
-		// a client with no password does; auth_required says the rest.
+	case user == "" && strings.HasPrefix(line, noPasswordReply):
+		// The default user has no password any more (the server restarted
+		// without requirepass, or ACL SETUSER default nopass): failing
+		// here would report the server down and hide exactly the exposure
+		// the exporter is there to show. Go on without AUTH, as a client
+		// with no password does, unless the default user is also off
+		// (the same reply): then nothing could be sent at all.
+		if err := ping(conn); err != nil {
+			return err
+		}
 		level.Warn(d.logger).Log("msg", "the server has no password for the default user, but the exporter has one: scraping without authentication (did the server lose its requirepass?)")
 		return nil
 	case strings.HasPrefix(line, "-"):
@@ -242,21 +247,52 @@ func (d *dialer) auth(ctx context.Context, conn net.Conn) error {
 	}
 }
 
+// noPasswordReply starts the answer of Redis 6+ and Valkey to a user-less
+// AUTH when the default user has no password.
+const noPasswordReply = "-ERR AUTH <password> called without any password configured"
+
+// ping checks that an unauthenticated connection may send commands: a
+// default user that is off answers NOAUTH.
+func ping(conn net.Conn) error {
+	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return fmt.Errorf("sending PING: %w", err)
+	}
+	line, err := readLine(conn, 4096)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the PING reply: %w", err)
+	case line == "+PONG":
+		return nil
+	case strings.HasPrefix(line, "-NOAUTH"):
+		return &AuthError{Reply: "NOAUTH the default user has no password and is off: set --redis.user (and its password) to a user that is on"}
+	case strings.HasPrefix(line, "-"):
+		return &AuthError{Reply: authReply(line[1:], "", "")}
+	default:
+		return errors.New("unexpected reply to PING")
+	}
+}
+
 // authReply is what an AUTH error may show of the server's reply. A server
 // that does not know AUTH (renamed away, an old Sentinel) answers "ERR
 // unknown command 'AUTH', with args beginning with: 'user' 'password'": the
-// message is kept only when it quotes nothing and does not hold the user or
-// the password, else only the error code is ("WRONGPASS", "ERR").
+// message is kept with what it quotes blanked out ('…'), and only when the
+// rest holds neither the user nor the password, else only the error code is
+// ("WRONGPASS", "ERR").
 func authReply(reply, user, password string) string {
 	code, msg, _ := strings.Cut(reply, " ")
-	switch {
-	case strings.HasPrefix(msg, "unknown command"):
+	if strings.HasPrefix(msg, "unknown command") {
 		return code + " unknown command AUTH (renamed or disabled on the server)"
-	case strings.ContainsAny(reply, "'\"`") || strings.Contains(reply, password) || (user != "" && strings.Contains(reply, user)):
-		return code
+	}
+	reply = quoted.ReplaceAllString(reply, "'…'")
+	if strings.ContainsAny(reply, "\"`") || strings.Count(reply, "'") != 2*strings.Count(reply, "'…'") ||
+		(password != "" && strings.Contains(reply, password)) || (user != "" && strings.Contains(reply, user)) {
+		return code // an unpaired quote, or the credentials themselves
 	}
 	return reply
 }
+
+// quoted matches a quoted stretch of a server's error message.
+var quoted = regexp.MustCompile("'[^']*'|`[^`]*`|\"[^\"]*\"")
 
 // readLine reads up to CRLF without buffering beyond it.
 func readLine(conn net.Conn, max int) (string, error) {

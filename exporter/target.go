@@ -161,7 +161,8 @@ func NewTarget(o Options) (*Target, error) {
 		var nd net.Dialer
 		o.DialContext = nd.DialContext
 	}
-	d := &dialer{creds: o.Credentials, tls: o.TLS, tlsOn: o.Address.TLS, tlsHost: o.Address.Host, connect: o.DialContext}
+	logger := log.With(o.Logger, "target", o.Address.String())
+	d := &dialer{creds: o.Credentials, tls: o.TLS, tlsOn: o.Address.TLS, tlsHost: o.Address.Host, connect: o.DialContext, logger: logger}
 	opt.Dialer = d.dial
 	if o.ProbeInterval <= 0 {
 		o.ProbeInterval = DefaultProbeInterval
@@ -172,7 +173,7 @@ func NewTarget(o Options) (*Target, error) {
 		addr:          o.Address,
 		client:        redis.NewClient(opt),
 		scrapers:      o.Scrapers,
-		logger:        log.With(o.Logger, "target", o.Address.String()),
+		logger:        logger,
 		state:         state,
 		dialer:        d,
 		tls:           o.TLS,
@@ -180,7 +181,6 @@ func NewTarget(o Options) (*Target, error) {
 		probeInterval: o.ProbeInterval,
 	}
 	t.scraperLogger = log.With(t.logger, "collector", log.Valuer(func() any { return t.scraping }))
-	d.logger = t.logger
 	return t, nil
 }
 
