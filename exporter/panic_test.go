@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/redis-security/redis_security_exporter/collector"
 	"github.com/redis-security/redis_security_exporter/collector/redistest"
+	"github.com/redis-security/redis_security_exporter/exporter"
 )
 
 var partialDesc = prometheus.NewDesc("redis_security_test_partial", "Sent before the panic.", nil, nil)
@@ -44,5 +47,42 @@ func TestPanickingScraperFailsOnlyItself(t *testing.T) {
 			`redis_security_scrape_collector_success{collector="config"}`:    1,
 			`redis_security_test_partial`:                                    1,
 		})
+	}
+}
+
+// panickingPlan is a scraper whose Plan panics: outside the per-collector
+// recover, as the plan's follow-up and the findings are.
+type panickingPlan struct{ panicking }
+
+func (panickingPlan) Name() string { return "panicking_plan" }
+func (panickingPlan) Plan(*collector.Plan) {
+	var p *collector.Plan
+	p.Config("bind") // a nil plan: panics
+}
+
+// TestPanicOutsideScrapersFailsTheScrape: a panic outside the scrapers
+// fails the scrape as a server error does (up 0, every collector 0, the
+// panic and its stack logged) and the response is served; the target
+// stays usable.
+func TestPanicOutsideScrapersFailsTheScrape(t *testing.T) {
+	srv := redistest.Start(t, "")
+	var logs logBuffer
+	tg := newTarget(t, targetOpts{addr: srv.Addr(), logger: logs.logger(), scrapers: append(allScrapers(), panickingPlan{})})
+	h := exporter.MetricsHandler(tg, nil, exporter.HandlerOptions{DefaultTimeout: 5 * time.Second})
+	for i := 0; i < 2; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		if w.Code != 200 {
+			t.Fatalf("status %d", w.Code)
+		}
+		for _, want := range []string{"redis_security_up 0\n", `redis_security_scrape_collector_success{collector="info"} 0` + "\n",
+			`redis_security_scrape_collector_success{collector="panicking_plan"} 0` + "\n"} {
+			if !strings.Contains(w.Body.String(), want) {
+				t.Errorf("scrape %d: no %q in\n%s", i, want, w.Body.String())
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "scrape panicked") || !strings.Contains(logs.String(), "stack=") {
+		t.Errorf("the panic is not logged with its stack:\n%s", logs.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -228,7 +229,7 @@ type result struct {
 	err     error
 }
 
-func (t *Target) scrapeResult(ctx context.Context) result {
+func (t *Target) scrapeResult(ctx context.Context) (res result) {
 	t.flightMu.Lock()
 	if f := t.inFlight; f != nil {
 		t.flightMu.Unlock()
@@ -256,17 +257,29 @@ func (t *Target) scrapeResult(ctx context.Context) result {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			// The joiners get a failed scrape; the request's handler the
-			// panic, as net/http reports it.
-			f.res = result{metrics: []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)},
-				err: fmt.Errorf("scrape panicked: %v", p)}
-			t.endFlight(f)
-			panic(p)
+			// A panic outside the scrapers (the plan, its follow-up, the
+			// findings: a bug meeting odd replies) fails the scrape as a
+			// server error does, for this request and its joiners alike,
+			// instead of dropping the response: up 0, and the panic with
+			// its stack in the log.
+			level.Error(t.logger).Log("msg", "scrape panicked: a bug in the exporter, please report it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			f.res = t.failedResult(fmt.Errorf("scrape panicked: %v", p))
+			res = f.res
 		}
 		t.endFlight(f)
 	}()
 	f.res = t.scrape(shared)
 	return f.res
+}
+
+// failedResult is a scrape that could not run: up 0 and every collector
+// failed.
+func (t *Target) failedResult(err error) result {
+	out := []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)}
+	for _, s := range t.scrapers {
+		out = append(out, prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, s.Name()))
+	}
+	return result{metrics: out, err: err}
 }
 
 // flight is a scrape in progress, which concurrent requests join.
