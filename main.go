@@ -256,12 +256,7 @@ func (v *intValue) Set(s string) error {
 	return nil
 }
 
-func (v *intValue) String() string {
-	if v.value == nil {
-		return "0"
-	}
-	return strconv.Itoa(*v.value)
-}
+func (v *intValue) String() string { return strconv.Itoa(*v.value) }
 
 func envName(flag string) string {
 	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(flag))
@@ -493,9 +488,17 @@ func validateFlags(cfg *config) error {
 	return nil
 }
 
-// reservedPaths are the exporter's own endpoints, which --web.telemetry-path
-// must not take (the mux would panic on the duplicate).
-var reservedPaths = []string{"/-/healthy", "/-/reload", "/probe", "/discover/cluster", "/discover/sentinel"}
+// The exporter's own endpoints (newMux), which --web.telemetry-path must
+// not take: the mux would panic on the duplicate.
+const (
+	healthyPath          = "/-/healthy"
+	reloadPath           = "/-/reload"
+	probePath            = "/probe"
+	discoverClusterPath  = "/discover/cluster"
+	discoverSentinelPath = "/discover/sentinel"
+)
+
+var reservedPaths = []string{healthyPath, reloadPath, probePath, discoverClusterPath, discoverSentinelPath}
 
 // checkTelemetryPath refuses a --web.telemetry-path that http.ServeMux would
 // panic on or read as more than a path: wildcards ({name}), a method or host
@@ -829,15 +832,15 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 	}
 	if reloader != nil {
 		p := reloader.Prober()
-		mux.HandleFunc("/probe", p.ServeProbe)
-		mux.HandleFunc("/discover/cluster", p.ServeDiscoverCluster)
-		mux.HandleFunc("/discover/sentinel", p.ServeDiscoverSentinel)
-		mux.Handle("/-/reload", reloader)
+		mux.HandleFunc(probePath, p.ServeProbe)
+		mux.HandleFunc(discoverClusterPath, p.ServeDiscoverCluster)
+		mux.HandleFunc(discoverSentinelPath, p.ServeDiscoverSentinel)
+		mux.Handle(reloadPath, reloader)
 		modules := strings.Join(probe.ModuleNames(p.Modules()), ", ")
 		links = append(links,
-			web.LandingLinks{Address: "/probe", Text: "Probe", Description: "/probe?module=NAME&target=host:port scrapes a target allowed by a module of " + cfg.configFile + " (modules: " + modules + ")"},
-			web.LandingLinks{Address: "/discover/cluster", Text: "Cluster discovery", Description: "/discover/cluster?module=NAME&target=seed:port lists a Redis Cluster's nodes for http_sd_configs"},
-			web.LandingLinks{Address: "/discover/sentinel", Text: "Sentinel discovery", Description: "/discover/sentinel?module=NAME&target=sentinel:26379 lists the servers a Sentinel knows for http_sd_configs"},
+			web.LandingLinks{Address: probePath, Text: "Probe", Description: "/probe?module=NAME&target=host:port scrapes a target allowed by a module of " + cfg.configFile + " (modules: " + modules + ")"},
+			web.LandingLinks{Address: discoverClusterPath, Text: "Cluster discovery", Description: "/discover/cluster?module=NAME&target=seed:port lists a Redis Cluster's nodes for http_sd_configs"},
+			web.LandingLinks{Address: discoverSentinelPath, Text: "Sentinel discovery", Description: "/discover/sentinel?module=NAME&target=sentinel:26379 lists the servers a Sentinel knows for http_sd_configs"},
 		)
 	}
 	if target == nil {
@@ -846,11 +849,11 @@ func newMux(cfg config, target *exporter.Target, reloader *probe.Reloader, logge
 		mux.Handle(cfg.telemetryPath, promhttp.HandlerFor(self, promhttp.HandlerOpts{}))
 		links = append([]web.LandingLinks{{Address: cfg.telemetryPath, Text: "Metrics", Description: "The exporter's own metrics"}}, links...)
 	}
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(healthyPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "Healthy")
 	})
-	links = append(links, web.LandingLinks{Address: "/-/healthy", Text: "Health", Description: "Liveness of the exporter"})
+	links = append(links, web.LandingLinks{Address: healthyPath, Text: "Health", Description: "Liveness of the exporter"})
 	if cfg.telemetryPath != "/" {
 		landingConfig := web.LandingConfig{
 			Name:        programName,

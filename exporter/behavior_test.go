@@ -206,7 +206,7 @@ func TestAuthRenamedAway(t *testing.T) {
 // while the exporter still has a password is scraped without AUTH (it
 // answers "AUTH <password> called without any password configured"), and
 // shows as the open server it now is, with a warning in the log; it is not
-// reported down. A user that does not exist is still a refused AUTH.
+// reported down.
 func TestServerLostItsPassword(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, "requirepass right-one")

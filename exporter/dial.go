@@ -284,8 +284,8 @@ func authReply(reply, user, password string) string {
 		return code + " unknown command AUTH (renamed or disabled on the server)"
 	}
 	reply = quoted.ReplaceAllString(reply, "'…'")
-	if strings.ContainsAny(reply, "\"`") || strings.Count(reply, "'") != 2*strings.Count(reply, "'…'") ||
-		(password != "" && strings.Contains(reply, password)) || (user != "" && strings.Contains(reply, user)) {
+	rest := strings.ReplaceAll(reply, "'…'", "")
+	if strings.ContainsAny(rest, "'\"`") || (password != "" && strings.Contains(rest, password)) || (user != "" && strings.Contains(rest, user)) {
 		return code // an unpaired quote, or the credentials themselves
 	}
 	return reply

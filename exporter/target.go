@@ -273,13 +273,22 @@ func (t *Target) scrapeResult(ctx context.Context) (res result) {
 }
 
 // failedResult is a scrape that could not run: up 0 and every collector
-// failed.
+// failed, built without the memo (a panic may have left it mid-scrape).
 func (t *Target) failedResult(err error) result {
-	out := []prometheus.Metric{prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)}
-	for _, s := range t.scrapers {
-		out = append(out, prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, s.Name()))
-	}
+	var out []prometheus.Metric
+	t.emitFailed(func(d *prometheus.Desc, v float64, labels ...string) {
+		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+	})
 	return result{metrics: out, err: err}
+}
+
+// emitFailed sends what a failed scrape reports: up 0 and every
+// collector's success 0.
+func (t *Target) emitFailed(emit func(d *prometheus.Desc, v float64, labels ...string)) {
+	emit(upDesc, 0)
+	for _, s := range t.scrapers {
+		emit(collectorSuccessDesc, 0, s.Name())
+	}
 }
 
 // flight is a scrape in progress, which concurrent requests join.
@@ -367,10 +376,7 @@ func (t *Target) scrape(ctx context.Context) result {
 			replies.Release() // a failed follow-up: nothing reads them further
 		}
 		level.Error(t.logger).Log("msg", "scrape failed", "err", err)
-		emit(upDesc, 0)
-		for _, s := range t.scrapers {
-			emit(collectorSuccessDesc, 0, s.Name())
-		}
+		t.emitFailed(emit)
 		emit(scrapeDurationDesc, time.Since(start).Seconds())
 		return result{metrics: out, err: err}
 	}
